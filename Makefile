@@ -1,0 +1,61 @@
+# One entry point for people and CI. `make run` and `make test` do all the set-up themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY := .venv/bin/python
+RASA := $(PY) -m rasa
+MODEL := models/kratom.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help setup validate train run test unit stories e2e browser eval eval-nlu eval-risk bench clean
+
+help:
+	@echo "make run    set up, train if needed, start the assistant (REST :5005, demo page :8080)"
+	@echo "make test   set up, validate, train if needed, run every test and the held-out evaluations"
+	@echo "make eval   held-out accuracy and risk-detection figures;  make bench   reply latency"
+
+setup:
+	@bash scripts/setup.sh
+
+validate: setup
+	$(RASA) data validate --fail-on-warnings
+
+# Retrains only when training data, domain or config changed since the last model.
+$(MODEL): $(TRAINING_INPUTS) | setup
+	$(RASA) train --fixed-model-name kratom --out models
+	@touch $@
+
+train: $(MODEL)
+
+run: setup $(MODEL)
+	$(PY) -m bot.serve
+
+unit: setup
+	$(PY) -m pytest tests/unit -q
+
+stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
+
+eval-nlu: $(MODEL)
+	$(PY) -m bot.evaluation.nlu_heldout --model $(MODEL) --data tests/heldout/nlu.yml --min-accuracy 0.90
+
+eval-risk: setup
+	$(PY) -m bot.evaluation.risk_heldout --data tests/heldout/risk.yml
+
+eval: eval-nlu eval-risk
+
+e2e: $(MODEL)
+	$(PY) -m pytest tests/e2e -q
+
+browser: $(MODEL)
+	$(PY) -m pytest tests/browser -q
+
+bench: $(MODEL)
+	$(PY) -m bot.evaluation.latency --model $(MODEL)
+
+test: validate $(MODEL)
+	$(MAKE) --no-print-directory unit stories eval e2e browser
+
+clean:
+	rm -rf models results var .pytest_cache
