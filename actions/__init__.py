@@ -1,0 +1,1 @@
+"""Custom actions served by the Rasa SDK action server (`rasa run actions`)."""

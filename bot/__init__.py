@@ -1,0 +1,1 @@
+"""The kratom harm-reduction assistant's own Python: NLU component, reply safety, channels."""
