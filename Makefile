@@ -7,6 +7,9 @@ RASA := $(PY) -m rasa
 MODEL := models/kratom.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 export PYTHONPATH := $(CURDIR)
+# Rasa would otherwise send telemetry and crash reports; nothing leaves this machine.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help setup validate train run test unit stories e2e browser eval eval-nlu eval-risk bench clean
 

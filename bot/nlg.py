@@ -81,8 +81,6 @@ class GuardedResponseGenerator(TemplatedNaturalLanguageGenerator):
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None,
                  domain: Optional[Domain] = None) -> None:
-        domain = domain or Domain.empty()
-        super().__init__(domain.responses)
         self.default_locale = configured_locale()
         self.locales = available_locales()
         if self.default_locale not in self.locales:
@@ -92,14 +90,26 @@ class GuardedResponseGenerator(TemplatedNaturalLanguageGenerator):
             )
         for locale in self.locales:  # fail at start-up, not in front of a person
             load_directory(locale)
-        self.disclaimers = Disclaimers(
-            full=self._first_text(DISCLAIMER_FULL_RESPONSE),
-            short=self._first_text(DISCLAIMER_SHORT_RESPONSE),
+        super().__init__((domain or Domain.empty()).responses)
+
+    @property
+    def responses(self) -> Dict[Text, List[Dict[Text, Any]]]:
+        return self._responses
+
+    @responses.setter
+    def responses(self, responses: Dict[Text, List[Dict[Text, Any]]]) -> None:
+        # Rasa's Agent creates the generator before the model is loaded and assigns the
+        # model's responses later, so everything derived from them is derived here.
+        self._responses = responses
+        self.topic_titles = self._topic_titles(responses)
+        self.disclaimers = (
+            Disclaimers(full=self._first_text(DISCLAIMER_FULL_RESPONSE),
+                        short=self._first_text(DISCLAIMER_SHORT_RESPONSE))
+            if responses else None
         )
-        self.topic_titles = self._topic_titles(domain.responses)
 
     def _first_text(self, response_name: str) -> str:
-        variations = self.responses.get(response_name) or []
+        variations = self._responses.get(response_name) or []
         if not variations or not variations[0].get("text"):
             raise ContentError(f"domain.yml must define {response_name} with a text")
         return str(variations[0]["text"])
@@ -129,7 +139,7 @@ class GuardedResponseGenerator(TemplatedNaturalLanguageGenerator):
     ) -> Optional[Dict[Text, Any]]:
         """Renders `utter_action` and guards its text for the person reading it."""
         message = await super().generate(utter_action, tracker, output_channel, **kwargs)
-        if message is None:
+        if message is None or self.disclaimers is None:
             return None
         metadata = message.pop("metadata", None) or {}
         if metadata.get("suggest_topics"):

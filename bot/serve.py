@@ -105,6 +105,9 @@ def child_environment(settings: Settings) -> Dict[str, str]:
     env.setdefault("ACTION_SERVER_URL", f"{settings.action_url}/webhook")
     env["TRACKER_DB"] = str(settings.tracker_db)
     env["SANIC_HOST"] = settings.host  # the action server binds here instead of 0.0.0.0
+    # No telemetry or error reports leave the machine: conversations may be about crises.
+    env["RASA_TELEMETRY_ENABLED"] = "false"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     return env
 

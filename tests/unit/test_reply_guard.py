@@ -34,7 +34,10 @@ EMERGENCY_INTRO = load_directory("us").categories["emergency"].intro
 
 @pytest.fixture(scope="module")
 def nlg():
-    endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "nlg")
+    with pytest.MonkeyPatch.context() as env:  # endpoints.yml names these; their values don't matter
+        env.setenv("ACTION_SERVER_URL", "http://127.0.0.1:1/webhook")
+        env.setenv("TRACKER_DB", "unused.db")
+        endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "nlg")
     generator = NaturalLanguageGenerator.create(endpoint, DOMAIN)
     assert isinstance(generator, GuardedResponseGenerator), "endpoints.yml must load the guarded NLG"
     return generator
