@@ -5,11 +5,15 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 RASA := $(PY) -m rasa
 MODEL := models/kratom.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+SPACY_PIPELINE := var/spacy/en_kratom_lookup
+# The spaCy pipeline's meta.json changes only when set-up rebuilds it (its tokens feed training).
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_PIPELINE)/meta.json
 export PYTHONPATH := $(CURDIR)
 # Rasa would otherwise send telemetry and crash reports; nothing leaves this machine.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+# Training cache inside the project (git-ignored), not shared with other checkouts.
+export RASA_CACHE_DIRECTORY := $(CURDIR)/.rasa/cache
 
 .PHONY: help setup validate train run test unit stories e2e browser eval eval-nlu eval-risk bench clean
 
@@ -25,6 +29,8 @@ validate: setup
 	$(RASA) data validate --fail-on-warnings
 
 # Retrains only when training data, domain or config changed since the last model.
+$(SPACY_PIPELINE)/meta.json: | setup
+
 $(MODEL): $(TRAINING_INPUTS) | setup
 	$(RASA) train --fixed-model-name kratom --out models
 	@touch $@
@@ -43,8 +49,8 @@ stories: $(MODEL)
 eval-nlu: $(MODEL)
 	$(PY) -m bot.evaluation.nlu_heldout --model $(MODEL) --data tests/heldout/nlu.yml --min-accuracy 0.90
 
-eval-risk: setup
-	$(PY) -m bot.evaluation.risk_heldout --data tests/heldout/risk.yml
+eval-risk: $(MODEL)
+	$(PY) -m bot.evaluation.risk_heldout --model $(MODEL) --data tests/heldout/risk.yml
 
 eval: eval-nlu eval-risk
 

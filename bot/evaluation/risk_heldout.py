@@ -1,0 +1,95 @@
+"""Risk detection measured on held-out statements and ordinary questions, as deployed.
+
+`make eval-risk`. Each message goes through the trained model's whole NLU pipeline (so the
+RiskPhraseDetector sees exactly what it sees in production); a statement is caught for a
+category when a `risk` entity with that category comes back. Prints recall per category, the
+false-flag rate on ordinary questions, every miss and false flag, and the detector's own time
+per message. Exits non-zero when a requirement is not met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List, Set
+
+import spacy
+import yaml
+from rasa.core.agent import Agent
+
+from bot.nlu.risk_matcher import RiskMatcher, benchmark
+from bot.settings import PROJECT_ROOT
+
+REQUIRED_RECALL = {"emergency": 1.0, "self_harm": 1.0}
+DEFAULT_REQUIRED_RECALL = 0.95
+MAX_FALSE_FLAG_RATE = 0.03
+SPACY_PIPELINE = PROJECT_ROOT / "var" / "spacy" / "en_kratom_lookup"
+
+
+async def flagged_categories(agent: Agent, texts: List[str]) -> List[Set[str]]:
+    results = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        results.append({e["value"] for e in parsed.get("entities", []) if e.get("entity") == "risk"})
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--data", required=True)
+    args = parser.parse_args()
+
+    data = yaml.safe_load(Path(args.data).read_text())
+    statements = data["risk_statements"]
+    ordinary = data["ordinary_questions"]
+
+    agent = Agent.load(args.model)
+    found = asyncio.run(flagged_categories(agent, [s["text"] for s in statements]))
+    ordinary_found = asyncio.run(flagged_categories(agent, ordinary))
+
+    caught: Dict[str, List[bool]] = defaultdict(list)
+    misses = []
+    for statement, categories in zip(statements, found):
+        for category in statement["categories"]:
+            hit = category in categories
+            caught[category].append(hit)
+            if not hit:
+                misses.append((category, statement["text"], sorted(categories)))
+
+    ok = True
+    print(f"{'category':18} {'n':>4} {'recall':>7} {'required':>9}")
+    for category in sorted(caught):
+        hits = caught[category]
+        recall = sum(hits) / len(hits)
+        required = REQUIRED_RECALL.get(category, DEFAULT_REQUIRED_RECALL)
+        ok &= recall >= required
+        mark = "" if recall >= required else "  FAIL"
+        print(f"{category:18} {len(hits):4d} {recall:7.3f} {required:9.2f}{mark}")
+
+    false_flags = [(q, sorted(c)) for q, c in zip(ordinary, ordinary_found) if c]
+    rate = len(false_flags) / len(ordinary)
+    ok &= rate <= MAX_FALSE_FLAG_RATE
+    print(f"\nFalse flags on {len(ordinary)} ordinary questions: {len(false_flags)} "
+          f"({rate:.3f}; at most {MAX_FALSE_FLAG_RATE:.2f} allowed)")
+    for text, categories in false_flags:
+        print(f"  flagged {categories}: {text!r}")
+    if misses:
+        print("\nMissed:")
+        for category, text, got in misses:
+            print(f"  {category}: {text!r} (found {got})")
+
+    matcher = RiskMatcher.from_path(nlp=spacy.load(SPACY_PIPELINE))
+    timing = benchmark(matcher, [s["text"] for s in statements] + ordinary)
+    print(f"\nRisk detector time per message: {timing['match_us']:.0f} µs matching a ready spaCy doc "
+          f"(what the Rasa component does), {timing['tokenize_and_match_us']:.0f} µs "
+          f"including tokenization, over {int(timing['messages'])} messages")
+    print("\nOK: all requirements met" if ok else "\nFAIL: a requirement is not met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

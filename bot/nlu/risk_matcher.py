@@ -1,0 +1,700 @@
+"""Risk-phrase matcher: finds crisis-relevant phrases in a spaCy `Doc` (no Rasa imports).
+
+The phrases live in `risk_lexicon.yml` (see its header for the pattern syntax and the policy).
+At load time every pattern line is compiled into spaCy `Matcher` token patterns over `LOWER`
+(with contraction spellings folded together: "can't" = "cant" = "can not" = "cannot") and
+`LEMMA` (for `~word`), with optional tokens (`word?`) and bounded gaps (`...`). At match time
+a candidate is dropped by its category's guards:
+
+- ``negated``: a negation cue ("not", "never", "n't"...) in the few words before the match;
+- ``hypothetical``: a hypothetical cue ("if", "can", "should", "want"...) in those words;
+- ``impersonal_question``: its sentence is a question that names no person
+  ("is kratom addictive?"), whereas "am I addicted?" names one;
+- ``general_framing``: its sentence frames a general question ("can kratom cause...",
+  "what happens if you...") and names no person (emergency only);
+
+and a pattern marked ``needs_person`` only counts in a sentence that names a person.
+`find` returns at most one `RiskFinding` per category: its first occurrence.
+
+Docs from Rasa's `SpacyNLP` are lower-cased (its default); offsets are character offsets in
+`doc.text`, which equal offsets in the original message whenever lower-casing kept the length
+(`RiskMatcher.find_text` handles the rare case where it does not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "risk_lexicon.yml"
+
+TOP_LEVEL_KEYS = {"version", "settings", "equivalents", "guards", "words", "categories"}
+GUARDS = ("negated", "hypothetical", "impersonal_question", "general_framing")
+CATEGORY_KEYS = {"description", "guards", "patterns", "exclude", "examples"}
+EXAMPLE_KEYS = {"flag", "no_flag"}
+MAX_VARIANTS_PER_LINE = 512
+GAP = "..."
+
+TokenPattern = List[Dict[str, Any]]
+_Requirement = Tuple[FrozenSet[str], FrozenSet[str]]  # (LOWER forms, LEMMAs)
+_Phrase = List[Tuple[str, ...]]  # a multi-word entry: the spellings of each of its words
+
+
+class LexiconError(ValueError):
+    """The lexicon file is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class RiskFinding:
+    """One detected risk: its category and where the phrase is (character offsets)."""
+
+    category: str
+    start_char: int
+    end_char: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One lexicon line, compiled into its own small Matcher."""
+
+    category: str
+    kind: str  # "pattern", "exclude" or "general"
+    line: str
+    needs_person: bool
+    matcher: Matcher
+    requirements: Tuple[_Requirement, ...]
+
+    def possible(self, lowers: Set[str], lemmas: Set[str]) -> bool:
+        """False if the doc lacks every spelling of some mandatory word of this line."""
+        for req_lowers, req_lemmas in self.requirements:
+            if req_lowers.isdisjoint(lowers) and req_lemmas.isdisjoint(lemmas):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class _Category:
+    name: str
+    description: str
+    guards: Tuple[str, ...]
+    flag_examples: Tuple[str, ...]
+    no_flag_examples: Tuple[str, ...]
+
+
+def load_lexicon(path: Optional[Path] = None) -> Dict[str, Any]:
+    """Reads the YAML lexicon (default: the one next to this module)."""
+    path = Path(path) if path is not None else DEFAULT_LEXICON_PATH
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        raise LexiconError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise LexiconError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _str_list(value: Any, where: str) -> List[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise LexiconError(f"{where}: expected a list of strings")
+    for item in value:
+        if isinstance(item, bool) or item is None:
+            # YAML reads unquoted no/yes/on/off/true/false as booleans and null/~ as None
+            raise LexiconError(
+                f"{where}: {item!r} is not a word; quote it in the YAML (e.g. \"no\", \"off\")"
+            )
+        if not isinstance(item, (str, int, float)):
+            raise LexiconError(f"{where}: expected a list of strings, got {item!r}")
+    return [str(item) for item in value]
+
+
+class _PatternCompiler:
+    """Turns lexicon pattern lines into spaCy Matcher token patterns."""
+
+    def __init__(self, lexicon: Mapping[str, Any], nlp: Language) -> None:
+        self._nlp = nlp
+        self._equivalents: Dict[str, Tuple[str, ...]] = {}
+        for name, forms in (lexicon.get("equivalents") or {}).items():
+            group = tuple(dict.fromkeys(f.lower() for f in _str_list(forms, f"equivalents.{name}")))
+            for form in group:
+                self._equivalents[form] = group
+        self._words: Dict[str, List[str]] = {}
+        for name, entries in (lexicon.get("words") or {}).items():
+            self._words[str(name)] = _str_list(entries, f"words.{name}")
+        gap = ((lexicon.get("settings") or {}).get("gap")) or {}
+        self._max_gap = int(gap.get("max_words", 4))
+        self._gap_blockers = sorted({b.lower() for b in _str_list(gap.get("blockers"), "gap")})
+        self._set_cache: Dict[str, Tuple[Set[str], List[str], List[_Phrase]]] = {}
+
+    # -- words and sets ---------------------------------------------------------------------
+    def tokens(self, text: str) -> List[str]:
+        return [t.lower_ for t in self._nlp.make_doc(text) if not t.is_space]
+
+    def forms(self, token: str) -> Tuple[str, ...]:
+        return self._equivalents.get(token, (token,))
+
+    def _literal(self, text: str) -> List[Tuple[str, ...]]:
+        toks = self.tokens(text)
+        if not toks:
+            raise LexiconError(f"empty word {text!r}")
+        return [self.forms(tok) for tok in toks]
+
+    def word_set(
+        self, name: str, stack: Tuple[str, ...] = ()
+    ) -> Tuple[Set[str], List[str], List[_Phrase]]:
+        """(single-token forms, regexes, multi-token phrases) of `words.<name>`."""
+        if name in self._set_cache:
+            return self._set_cache[name]
+        if name not in self._words:
+            raise LexiconError(f"unknown word list {{{name}}} (define it under `words:`)")
+        if name in stack:
+            raise LexiconError(f"word list {{{name}}} refers to itself")
+        singles: Set[str] = set()
+        regexes: List[str] = []
+        multi: List[_Phrase] = []
+        for entry in self._words[name]:
+            if entry.startswith("{") and entry.endswith("}"):
+                s, r, m = self.word_set(entry[1:-1], stack + (name,))
+                singles |= s
+                regexes += r
+                multi += m
+            elif entry.startswith("re:"):
+                regex = entry[3:]
+                try:
+                    re.compile(regex)
+                except re.error as error:
+                    raise LexiconError(f"words.{name}: bad regex {regex!r}: {error}") from error
+                regexes.append(regex)
+            else:
+                seq = self._literal(entry)
+                if len(seq) == 1:
+                    singles.update(seq[0])
+                else:
+                    multi.append(seq)
+        self._set_cache[name] = (singles, regexes, multi)
+        return self._set_cache[name]
+
+    def single_token_forms(self, entries: Iterable[str], where: str) -> FrozenSet[str]:
+        """Forms of a cue list: plain tokens, or `{name}` for a word list's single tokens."""
+        out: Set[str] = set()
+        for entry in entries:
+            if entry.startswith("{") and entry.endswith("}"):
+                out |= self.word_set(entry[1:-1])[0]
+            else:
+                out.add(entry.lower())
+        if not out:
+            raise LexiconError(f"{where}: empty list")
+        return frozenset(out)
+
+    # -- pattern lines ------------------------------------------------------------------------
+    def _element(self, chunk: str) -> List[TokenPattern]:
+        """Alternatives (token sequences) for one whitespace-separated chunk."""
+        optional = len(chunk) > 1 and chunk.endswith("?")
+        body = chunk[:-1] if optional else chunk
+        singles: Set[str] = set()
+        lemmas: Set[str] = set()
+        regexes: List[str] = []
+        multi: List[_Phrase] = []
+        for alt in body.split("|"):
+            if not alt:
+                raise LexiconError(f"empty alternative in {chunk!r}")
+            if alt.startswith("{") and alt.endswith("}"):
+                s, r, m = self.word_set(alt[1:-1])
+                singles |= s
+                regexes += r
+                multi += m
+            elif alt.startswith("~") and len(alt) > 1:
+                toks = self.tokens(alt[1:])
+                if len(toks) != 1:
+                    raise LexiconError(f"~ takes one word, got {alt!r}")
+                lemmas.add(toks[0])
+            else:
+                seq = self._literal(alt)
+                if len(seq) == 1:
+                    singles.update(seq[0])
+                else:
+                    multi.append(seq)
+        alternatives: List[TokenPattern] = []
+        if regexes:
+            parts = [re.escape(s) for s in sorted(singles)] + [
+                f"(?:{r.lstrip('^').rstrip('$')})" for r in regexes
+            ]
+            alternatives.append([{"LOWER": {"REGEX": "^(?:" + "|".join(parts) + ")$"}}])
+        elif singles:
+            alternatives.append([{"LOWER": {"IN": sorted(singles)}}])
+        if lemmas:
+            alternatives.append([{"LEMMA": {"IN": sorted(lemmas)}}])
+        alternatives.extend(self._positional(multi))
+        if optional:
+            if len(alternatives) == 1 and len(alternatives[0]) == 1:
+                return [[dict(alternatives[0][0], OP="?")]]
+            alternatives.append([])
+        return alternatives
+
+    @staticmethod
+    def _positional(phrases: List[_Phrase]) -> List[TokenPattern]:
+        """Multi-word phrases of equal length merged word by word into one token sequence.
+
+        Keeps the number of Matcher patterns (and so the matching time) small; the price is
+        that "sleeping pills" + "pain killers" also accept "pain pills" and "sleeping killers".
+        """
+        by_length: Dict[int, List[Set[str]]] = {}
+        for phrase in phrases:
+            slots = by_length.setdefault(len(phrase), [set() for _ in phrase])
+            for slot, forms in zip(slots, phrase):
+                slot.update(forms)
+        return [
+            [{"LOWER": {"IN": sorted(slot)}} for slot in by_length[length]]
+            for length in sorted(by_length)
+        ]
+
+    def _gap(self) -> List[TokenPattern]:
+        token = {"LOWER": {"NOT_IN": self._gap_blockers}, "IS_SPACE": False, "OP": "?"}
+        return [[dict(token) for _ in range(self._max_gap)]]
+
+    def compile(self, line: str) -> Tuple[List[TokenPattern], List[_Requirement]]:
+        """Token patterns for one lexicon line, and what a doc must contain to match it.
+
+        Each requirement is a pair (LOWER forms, LEMMAs) from one mandatory word of the line:
+        a doc without any of them cannot match, so the line's Matcher is not even run.
+        """
+        chunks = line.split()
+        if not chunks:
+            raise LexiconError("empty pattern")
+        if chunks[0] == GAP or chunks[-1] == GAP:
+            raise LexiconError("a pattern may not start or end with '...'")
+        elements = [self._gap() if chunk == GAP else self._element(chunk) for chunk in chunks]
+        variants = 1
+        for alternatives in elements:
+            variants *= len(alternatives)
+        if variants > MAX_VARIANTS_PER_LINE:
+            raise LexiconError(f"expands to {variants} variants; split it into several lines")
+        patterns: List[TokenPattern] = []
+        for combo in itertools.product(*elements):
+            pattern = [dict(token) for seq in combo for token in seq]
+            if not any(token.get("OP") != "?" for token in pattern):
+                raise LexiconError("every word is optional, so it would match anything")
+            patterns.append(pattern)
+        requirements = [r for r in (self._requirement(alts) for alts in elements) if r is not None]
+        return patterns, requirements
+
+    @staticmethod
+    def _requirement(alternatives: List[TokenPattern]) -> Optional[_Requirement]:
+        lowers: Set[str] = set()
+        lemmas: Set[str] = set()
+        for seq in alternatives:
+            if not seq or seq[0].get("OP") == "?":
+                return None  # optional element or gap: not required
+            first = seq[0]
+            if set(first) == {"LOWER"} and "IN" in first["LOWER"]:
+                lowers.update(first["LOWER"]["IN"])
+            elif set(first) == {"LEMMA"} and "IN" in first["LEMMA"]:
+                lemmas.update(first["LEMMA"]["IN"])
+            else:
+                return None  # e.g. a regex: cannot be looked up
+        return frozenset(lowers), frozenset(lemmas)
+
+
+class RiskMatcher:
+    """Compiled risk lexicon. Build once (at load time), then call `find` per message."""
+
+    def __init__(
+        self,
+        lexicon: Mapping[str, Any],
+        nlp: Optional[Language] = None,
+        source: str = "<lexicon>",
+        validate: bool = False,
+    ) -> None:
+        """Compiles `lexicon` (a parsed risk_lexicon.yml).
+
+        nlp: pipeline used to tokenize patterns and, when a doc is unusable, messages;
+            default: `bot.nlu.spacy_pipeline.build_nlp()` (blank English + lookup lemmas).
+        validate: let spaCy schema-check every compiled pattern (slow: ~1.5 s; for tests).
+        """
+        if nlp is None:
+            from bot.nlu.spacy_pipeline import build_nlp
+
+            nlp = build_nlp()
+        self._nlp = nlp
+        self.source = source
+        unknown = set(lexicon) - TOP_LEVEL_KEYS
+        if unknown:
+            raise LexiconError(f"{source}: unknown top-level keys {sorted(unknown)}")
+        self.version = str(lexicon.get("version") or "")
+        if not self.version:
+            raise LexiconError(f"{source}: missing top-level `version`")
+        compiler = _PatternCompiler(lexicon, nlp)
+
+        settings = lexicon.get("settings") or {}
+        self._pre_window = int(settings.get("pre_window", 3))
+        guards = lexicon.get("guards") or {}
+        negation = guards.get("negation") or {}
+        hypothetical = guards.get("hypothetical") or {}
+
+        def cues(value: Any, where: str) -> FrozenSet[str]:
+            return compiler.single_token_forms(_str_list(value, f"guards.{where}"), f"guards.{where}")
+
+        def plain(value: Any, where: str) -> FrozenSet[str]:
+            return frozenset(_str_list(value, f"guards.{where}"))
+
+        try:
+            self._clause_breaks = cues(guards.get("clause_breaks"), "clause_breaks")
+            self._neg_cues = cues(negation.get("cues"), "negation.cues")
+            self._neg_ignore_next = plain(negation.get("ignore_if_next"), "negation.ignore_if_next")
+            self._hyp_cues = cues(hypothetical.get("cues"), "hypothetical.cues")
+            self._hyp_ignore_prev = plain(
+                hypothetical.get("ignore_if_previous"), "hypothetical.ignore_if_previous"
+            )
+            self._question_starts = cues(guards.get("question_starts"), "question_starts")
+            self._anchors = cues(guards.get("personal_anchors"), "personal_anchors")
+        except LexiconError as error:
+            raise LexiconError(f"{source}: {error}") from error
+
+        # One small Matcher per lexicon line, plus an index from words to lines: a message only
+        # runs the lines whose mandatory words it contains (most messages run none).
+        self._rules: List[_Rule] = []
+        self._by_lower: Dict[str, List[int]] = {}
+        self._by_lemma: Dict[str, List[int]] = {}
+        self._unindexed: List[int] = []
+        self._categories: Dict[str, _Category] = {}
+
+        def add(key: str, category: str, kind: str, line: str, needs_person: bool = False) -> None:
+            try:
+                patterns, requirements = compiler.compile(line)
+                matcher = Matcher(nlp.vocab, validate=validate)
+                matcher.add(key, patterns)
+            except LexiconError as error:
+                raise LexiconError(f"{source}: {key.split('#')[0]}: {line!r}: {error}") from error
+            except ValueError as error:  # spaCy rejected the compiled pattern
+                raise LexiconError(f"{source}: {line!r}: spaCy: {error}") from error
+            rule_id = len(self._rules)
+            self._rules.append(
+                _Rule(category, kind, line, needs_person, matcher, tuple(requirements))
+            )
+            if not requirements:
+                self._unindexed.append(rule_id)
+                return
+            # index the line under its most selective mandatory word
+            lowers, lemmas = min(requirements, key=lambda r: len(r[0]) + len(r[1]))
+            for form in lowers:
+                self._by_lower.setdefault(form, []).append(rule_id)
+            for lemma in lemmas:
+                self._by_lemma.setdefault(lemma, []).append(rule_id)
+
+        framing = _str_list(guards.get("general_framing"), "guards.general_framing")
+        for index, line in enumerate(framing):
+            add(f"__general__#{index}", "__general__", "general", line)
+
+        categories = lexicon.get("categories")
+        if not isinstance(categories, dict) or not categories:
+            raise LexiconError(f"{source}: `categories` must be a non-empty mapping")
+        for name, spec in categories.items():
+            name = str(name)
+            where = f"{source}: categories.{name}"
+            if not isinstance(spec, dict):
+                raise LexiconError(f"{where}: expected a mapping")
+            unknown = set(spec) - CATEGORY_KEYS
+            if unknown:
+                raise LexiconError(f"{where}: unknown keys {sorted(unknown)}")
+            guard_names = tuple(_str_list(spec.get("guards"), f"{where}.guards"))
+            bad = [g for g in guard_names if g not in GUARDS]
+            if bad:
+                raise LexiconError(f"{where}.guards: unknown {bad}; known: {list(GUARDS)}")
+            examples = spec.get("examples") or {}
+            if set(examples) - EXAMPLE_KEYS:
+                raise LexiconError(f"{where}.examples: use only {sorted(EXAMPLE_KEYS)}")
+            lines = spec.get("patterns")
+            if not isinstance(lines, list) or not lines:
+                raise LexiconError(f"{where}: `patterns` must be a non-empty list")
+            for index, item in enumerate(lines):
+                key = f"{name}#{index}"
+                if isinstance(item, str):
+                    add(key, name, "pattern", item)
+                elif isinstance(item, dict) and isinstance(item.get("pattern"), str) and set(
+                    item
+                ) <= {"pattern", "needs_person"}:
+                    add(key, name, "pattern", item["pattern"], item.get("needs_person") is True)
+                else:
+                    raise LexiconError(
+                        f"{where}.patterns[{index}]: expected a string or {{pattern, needs_person}}"
+                    )
+            for index, line in enumerate(_str_list(spec.get("exclude"), f"{where}.exclude")):
+                add(f"{name}#exclude{index}", name, "exclude", line)
+            self._categories[name] = _Category(
+                name=name,
+                description=str(spec.get("description") or "").strip(),
+                guards=guard_names,
+                flag_examples=tuple(_str_list(examples.get("flag"), f"{where}.examples")),
+                no_flag_examples=tuple(_str_list(examples.get("no_flag"), f"{where}.examples")),
+            )
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_path(
+        cls, path: Optional[Path] = None, nlp: Optional[Language] = None, validate: bool = False
+    ) -> "RiskMatcher":
+        """Loads and compiles the lexicon at `path` (default: the one next to this module)."""
+        path = Path(path) if path is not None else DEFAULT_LEXICON_PATH
+        return cls(load_lexicon(path), nlp=nlp, source=str(path), validate=validate)
+
+    @property
+    def categories(self) -> Tuple[str, ...]:
+        return tuple(self._categories)
+
+    def examples(self, category: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+        """(should flag, should not flag) examples the lexicon gives for `category`."""
+        spec = self._categories[category]
+        return spec.flag_examples, spec.no_flag_examples
+
+    @property
+    def nlp(self) -> Language:
+        return self._nlp
+
+    # -- matching -----------------------------------------------------------------------------
+    def make_doc(self, text: str) -> Doc:
+        """Doc for `text` with this matcher's own pipeline, lower-cased if that keeps offsets."""
+        lowered = text.lower()
+        return self._nlp(lowered if len(lowered) == len(text) else text)
+
+    def find_text(self, text: str) -> List[RiskFinding]:
+        """`find` on a raw string; `RiskFinding.text` is taken from the original `text`."""
+        return self._find(self.make_doc(text), original=text)
+
+    def find(self, doc: Doc) -> List[RiskFinding]:
+        """Risk findings in `doc`, at most one per category (its first occurrence), by offset."""
+        return self._find(doc, original=None)
+
+    def _usable(self, doc: Doc) -> Doc:
+        if doc.has_annotation("LEMMA") and doc.text == doc.text.lower():
+            return doc
+        # Not lemmatized, or not lower-cased (lookup lemmas are keyed on lower-case words):
+        # re-tokenize with our own pipeline. make_doc keeps character offsets.
+        return self.make_doc(doc.text)
+
+    def _find(self, doc: Doc, original: Optional[str]) -> List[RiskFinding]:
+        if not len(doc):
+            return []
+        doc = self._usable(doc)
+        context = _DocContext(doc, self)
+        found: Dict[str, RiskFinding] = {}
+        # Sentence by sentence (no pattern crosses . ? ! or a line break), running only the
+        # lines whose mandatory words occur in the sentence.
+        for s_start, s_end in context.sentences:
+            lowers = set(context.lowers[s_start:s_end])
+            lemmas = set(context.lemmas[s_start:s_end])
+            possible: Set[int] = set(self._unindexed)
+            for word in lowers:
+                possible.update(self._by_lower.get(word, ()))
+            for lemma in lemmas:
+                possible.update(self._by_lemma.get(lemma, ()))
+            if not possible:
+                continue
+            rules = [self._rules[i] for i in sorted(possible)]
+            rules = [
+                rule
+                for rule in rules
+                if rule.category not in found and rule.possible(lowers, lemmas)
+            ]
+            sentence = doc[s_start:s_end]
+            candidates: Dict[str, List[Tuple[int, int, bool]]] = {}
+            for rule in rules:
+                if rule.kind == "pattern":
+                    for _, start, end in rule.matcher(sentence):
+                        candidates.setdefault(rule.category, []).append(
+                            (s_start + start, s_start + end, rule.needs_person)
+                        )
+            if not candidates:
+                continue
+            excluded: Dict[str, List[Tuple[int, int]]] = {}
+            general = False
+            needs_general = any("general_framing" in self._categories[c].guards for c in candidates)
+            for rule in rules:
+                if rule.kind == "exclude" and rule.category in candidates:
+                    for _, start, end in rule.matcher(sentence):
+                        spans = excluded.setdefault(rule.category, [])
+                        spans.append((s_start + start, s_start + end))
+                elif rule.kind == "general" and needs_general and not general:
+                    general = bool(rule.matcher(sentence))
+            for category, spans in candidates.items():
+                guards = self._categories[category].guards
+                for start, end, needs_person in sorted(spans, key=lambda s: (s[0], -s[1])):
+                    if any(s < end and start < e for s, e in excluded.get(category, ())):
+                        continue
+                    if needs_person and not context.sentence_has_anchor(start):
+                        continue
+                    if self._guarded(guards, start, context, general):
+                        continue
+                    span = doc[start:end]
+                    text = (original or doc.text)[span.start_char : span.end_char]
+                    found[category] = RiskFinding(category, span.start_char, span.end_char, text)
+                    break
+        return sorted(found.values(), key=lambda f: (f.start_char, f.end_char, f.category))
+
+    def _guarded(
+        self,
+        guards: Sequence[str],
+        start: int,
+        context: "_DocContext",
+        general_framing: bool,
+    ) -> bool:
+        """True if one of the category's guards cancels the candidate starting at `start`."""
+        lowers = context.lowers
+        for guard in guards:
+            if guard == "negated":
+                for i in context.pre_window(start):
+                    if lowers[i] in self._neg_cues and not (
+                        i + 1 < len(lowers) and lowers[i + 1] in self._neg_ignore_next
+                    ):
+                        return True
+            elif guard == "hypothetical":
+                for i in context.pre_window(start):
+                    if lowers[i] in self._hyp_cues and not (
+                        i > 0 and lowers[i - 1] in self._hyp_ignore_prev
+                    ):
+                        return True
+            elif guard == "impersonal_question":
+                if context.sentence_is_question(start) and not context.sentence_has_anchor(start):
+                    return True
+            elif guard == "general_framing":
+                if general_framing and not context.sentence_has_anchor(start):
+                    return True
+        return False
+
+
+_SENTENCE_END = re.compile(r"^[.!?…]+$")
+
+
+class _DocContext:
+    """Per-doc lazily computed sentence and clause information for the guards."""
+
+    def __init__(self, doc: Doc, matcher: RiskMatcher) -> None:
+        self._matcher = matcher
+        self.lowers = [t.lower_ for t in doc]
+        self.lemmas = [t.lemma_ for t in doc]
+        self._sent_of: List[int] = []
+        self._sents: List[Tuple[int, int]] = []
+        start = 0
+        for i, token in enumerate(doc):
+            self._sent_of.append(len(self._sents))
+            if _SENTENCE_END.match(token.text) or (token.is_space and "\n" in token.text):
+                self._sents.append((start, i + 1))
+                start = i + 1
+        if start < len(doc):
+            self._sents.append((start, len(doc)))
+        self._anchor_cache: Dict[int, bool] = {}
+
+    @property
+    def sentences(self) -> List[Tuple[int, int]]:
+        return self._sents
+
+    def sentence(self, token_index: int) -> Tuple[int, int]:
+        return self._sents[self._sent_of[token_index]]
+
+    def pre_window(self, start: int) -> List[int]:
+        s_start, _ = self.sentence(start)
+        out: List[int] = []
+        i = start - 1
+        breaks = self._matcher._clause_breaks
+        while i >= s_start and len(out) < self._matcher._pre_window:
+            if self.lowers[i] in breaks:
+                break
+            if self.lowers[i].strip():
+                out.append(i)
+            i -= 1
+        return out
+
+    def sentence_has_anchor(self, token_index: int) -> bool:
+        sid = self._sent_of[token_index]
+        if sid not in self._anchor_cache:
+            s_start, s_end = self._sents[sid]
+            anchors = self._matcher._anchors
+            self._anchor_cache[sid] = any(w in anchors for w in self.lowers[s_start:s_end])
+        return self._anchor_cache[sid]
+
+    def sentence_is_question(self, token_index: int) -> bool:
+        s_start, s_end = self.sentence(token_index)
+        words = [w for w in self.lowers[s_start:s_end] if w.strip()]
+        if not words:
+            return False
+        return words[0] in self._matcher._question_starts or any("?" in w for w in words)
+
+
+def check_examples(matcher: RiskMatcher) -> List[str]:
+    """Every lexicon example that the matcher gets wrong, as readable lines (empty = all good)."""
+    problems: List[str] = []
+    for category in matcher.categories:
+        should, should_not = matcher.examples(category)
+        for text in should:
+            if category not in {f.category for f in matcher.find_text(text)}:
+                problems.append(f"{category}: should flag: {text!r}")
+        for text in should_not:
+            if category in {f.category for f in matcher.find_text(text)}:
+                problems.append(f"{category}: should NOT flag: {text!r}")
+    return problems
+
+
+def benchmark(
+    matcher: RiskMatcher, messages: Sequence[str], rounds: int = 5
+) -> Dict[str, float]:
+    """Mean microseconds per message: matching a ready doc, and tokenizing + matching."""
+    docs = [matcher.make_doc(m) for m in messages]
+    for doc in docs:  # warm-up
+        matcher.find(doc)
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        for doc in docs:
+            matcher.find(doc)
+    match_us = (time.perf_counter() - t0) / (rounds * len(docs)) * 1e6
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        for text in messages:
+            matcher.find_text(text)
+    full_us = (time.perf_counter() - t0) / (rounds * len(messages)) * 1e6
+    return {
+        "messages": float(len(messages)),
+        "match_us": match_us,
+        "tokenize_and_match_us": full_us,
+    }
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Try the risk lexicon on messages.")
+    parser.add_argument("messages", nargs="*", help="messages to check")
+    parser.add_argument("--lexicon", type=Path, default=DEFAULT_LEXICON_PATH)
+    parser.add_argument("--check", action="store_true", help="verify the lexicon's own examples")
+    args = parser.parse_args(argv)
+    try:
+        matcher = RiskMatcher.from_path(args.lexicon)
+    except LexiconError as error:
+        print(f"lexicon error: {error}", file=sys.stderr)
+        return 2
+    status = 0
+    if args.check:
+        problems = check_examples(matcher)
+        for line in problems:
+            print(line)
+        print(f"lexicon {matcher.version}: {len(problems)} example(s) wrong")
+        status = 1 if problems else 0
+    for text in args.messages:
+        found = matcher.find_text(text)
+        shown = ", ".join(f"{f.category}[{f.start_char}:{f.end_char}]={f.text!r}" for f in found)
+        print(f"{text!r} -> {shown or 'no risk'}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,607 @@
+"""The pure risk matcher (bot/nlu/risk_matcher.py) on the real lexicon, without Rasa."""
+
+import ast
+import copy
+import statistics
+import time
+from pathlib import Path
+from typing import List, Set
+
+import pytest
+import spacy
+import yaml
+
+from bot.nlu import bench_risk
+from bot.nlu.risk_matcher import (
+    DEFAULT_LEXICON_PATH,
+    LexiconError,
+    RiskFinding,
+    RiskMatcher,
+    check_examples,
+    load_lexicon,
+)
+
+CATEGORIES = {
+    "emergency",
+    "self_harm",
+    "addiction",
+    "mixing",
+    "pregnancy",
+    "minor",
+    "concentrated_7oh",
+}
+
+
+@pytest.fixture(scope="module")
+def risk_matcher() -> RiskMatcher:
+    """The shipped lexicon, compiled once for this module."""
+    return RiskMatcher.from_path()
+
+
+def categories(matcher: RiskMatcher, text: str) -> Set[str]:
+    return {finding.category for finding in matcher.find_text(text)}
+
+
+def _lexicon_examples(kind: str) -> List[tuple]:
+    data = yaml.safe_load(DEFAULT_LEXICON_PATH.read_text(encoding="utf-8"))
+    return [
+        (name, text)
+        for name, spec in data["categories"].items()
+        for text in (spec.get("examples") or {}).get(kind, [])
+    ]
+
+
+# --------------------------------------------------------------------------- the lexicon file
+
+
+def test_lexicon_has_version_and_the_agreed_categories(risk_matcher):
+    assert risk_matcher.version
+    assert set(risk_matcher.categories) == CATEGORIES
+
+
+def test_lexicon_categories_match_the_reply_priority_list():
+    # bot/content.py orders crisis resources by these names; a renamed category would
+    # silently drop its resources from the reply.
+    from bot.content import RISK_PRIORITY
+
+    assert set(RISK_PRIORITY) == CATEGORIES
+
+
+def test_every_category_documents_itself_with_examples():
+    data = load_lexicon()
+    for name, spec in data["categories"].items():
+        assert spec["description"].strip(), name
+        assert spec["examples"]["flag"], name
+        assert spec["examples"]["no_flag"], name
+
+
+def test_compiled_patterns_pass_spacy_schema_validation():
+    RiskMatcher.from_path(validate=True)  # raises LexiconError on a malformed pattern
+
+
+@pytest.mark.parametrize("category,text", _lexicon_examples("flag"))
+def test_lexicon_flag_examples_flag_their_category(risk_matcher, category, text):
+    assert category in categories(risk_matcher, text)
+
+
+@pytest.mark.parametrize("category,text", _lexicon_examples("no_flag"))
+def test_lexicon_no_flag_examples_do_not_flag_their_category(risk_matcher, category, text):
+    assert category not in categories(risk_matcher, text)
+
+
+def test_check_examples_reports_nothing_for_the_shipped_lexicon(risk_matcher):
+    assert check_examples(risk_matcher) == []
+
+
+# --------------------------------------------------------------------------- positives
+
+POSITIVE = {
+    "emergency": [
+        "my friend took too much kratom and won't wake up",
+        "I think I overdosed",
+        "i think i od'd on kratom",
+        "I OD’d last night and feel awful",
+        "my brother is overdosing right now",
+        "he ODed in the bathroom",
+        "i odd on kratom and xanax",
+        "she's not breathing",
+        "he isnt breathing properly",
+        "I can't breathe",
+        "i cant breath",
+        "I can not breathe after that dose",
+        "having trouble breathing",
+        "her lips are turning blue",
+        "blue lips",
+        "he's unresponsive",
+        "my roommate won't wake up",
+        "I can't wake him up",
+        "he is having a seizure",
+        "she's seizing on the floor",
+        "he started fitting",
+        "chest pain after my dose",
+        "my chest hurts really bad",
+        "I passed out",
+        "my gf passed out in the car",
+        "I took way too much kratom",
+        "took too many capsules",
+        "my heart is racing so badly",
+        "my heart won't slow down, it's pounding",
+        "i think i'm dying",
+        "should I call 911",
+        "is it normal to have chest pain after kratom?",
+        "MY SON IS NOT BREATHING",
+        "we need an ambulance",
+        "my chest feels tight",
+    ],
+    "self_harm": [
+        "I want to die",
+        "i wanna die",
+        "I'm suicidal",
+        "feeling suicidle tonight",
+        "i've been having suicidal thoughts",
+        "I want to kill myself",
+        "im gonna kill my self",
+        "I just want to end it all",
+        "i don't want to be here anymore",
+        "I dont want to live like this",
+        "thinking about ending my life",
+        "I've been hurting myself",
+        "I want to overdose on purpose",
+        "planning to od",
+        "I have no reason to live",
+        "there's nothing to live for",
+        "life isn't worth living",
+        "I can't go on like this",
+        "everyone would be better off without me",
+        "I wish I was dead",
+        "I hate my life and want it to end",
+        "i dont see the point anymore",
+        # recall first: negated mentions still show the hotline
+        "I'm not suicidal",
+    ],
+    "addiction": [
+        "I can't stop taking it",
+        "i cant stop using kratom",
+        "I can not stop",
+        "I cannot quit kratom",
+        "I'm addicted",
+        "im addicted to kratom",
+        "I am so adicted",
+        "i think i'm addicted to kratum",
+        "am I addicted?",
+        "my husband is addicted to kratom",
+        "I've become dependent on it",
+        "I got hooked on kratom",
+        "I'm physically dependent on kratom",
+        "I relapsed yesterday",
+        "the cravings are unbearable",
+        "I'm in withdrawal",
+        "im going through withdrawals",
+        "the withdrawal is unbearable",
+        "my withdrawals are brutal",
+        "I need more to feel normal",
+        "I need it just to function",
+        "I can't function without it",
+        "I can't get through the day without kratom",
+        "I've tried to quit three times but I keep going back",
+        "my kratom addiction is out of control",
+        "I keep relapsing",
+        "I'm not sure if I'm addicted",
+        "I'm not addicted, I just can't stop",
+        "I have a kratom problem",
+        "i feel terrible without it",
+        "I wake up in withdrawal every morning",
+        "been using kratom every day for years and can't quit",
+    ],
+    "mixing": [
+        "I took kratom with alcohol",
+        "I took kratom with 4 beers last night",
+        "i drank a few beers and took kratom",
+        "I mixed kratom and xanax",
+        "my friend took kratom and fentanyl",
+        "he's been taking kratom with his methadone",
+        "I'm taking kratom and gabapentin",
+        "I take kratom with my lyrica",
+        "I use kratum and drink vodka every night",
+        "I'm on suboxone and take kratom",
+        "I am prescribed klonopin and I use kratom",
+        "took ketum with some valium",
+        "had kratom then a couple of drinks",
+        "I popped a xanax after my kratom",
+        "i've been drinking and took kratom",
+        "I drank wine while on kratom",
+        "my boyfriend mixed kratom with lean",
+        "took 5g kratom + phenibut",
+        "I'm taking kratom with sleeping pills",
+        "she took oxy and kratom together",
+        "been drinking heavily on kratom",
+        "does it matter that I took kratom after a few glasses of wine?",
+    ],
+    "pregnancy": [
+        "I'm pregnant and take kratom",
+        "i am pregnant",
+        "im 12 weeks pregnant and using kratom",
+        "I'm breastfeeding and still take kratom",
+        "my wife is pregnant and uses kratom daily",
+        "I'm currently nursing",
+        "can I take kratom while breastfeeding?",
+        "I used kratom during my pregnancy",
+        "pregnant and using kratom, is that bad",
+    ],
+    "minor": [
+        "I'm 15",
+        "im 16 and use kratom",
+        "I am 14 years old",
+        "i'm 17 yo",
+        "I'm a teenager and take kratom",
+        "I'm in high school",
+        "im in 9th grade",
+        "my 15 year old son uses kratom",
+        "my teenage daughter takes kratom",
+        "my son is 16 and takes kratom",
+        "I'm underage",
+        "im only 16",
+        "i'm a 15 year old",
+        "15 y/o here, I use kratom",
+    ],
+    "concentrated_7oh": [
+        "I take 7-OH tablets",
+        "I've been taking 7oh gummies daily",
+        "im using 7 oh shots",
+        "my son vapes 7-OH",
+        "I switched to 7oh",
+        "I'm on 7-hydroxy",
+        "took two 7oh tabs",
+        "my 7oh tablets are almost gone",
+        "I've been buying 7oh at the gas station",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "category,text", [(c, t) for c, texts in POSITIVE.items() for t in texts]
+)
+def test_personal_risk_statements_flag(risk_matcher, category, text):
+    assert category in categories(risk_matcher, text)
+
+
+# --------------------------------------------------------------------------- negatives
+
+NEGATIVE = {
+    "emergency": [
+        "can you overdose on kratom?",
+        "can kratom cause seizures?",
+        "what happens if you take too much kratom?",
+        "has anyone ever overdosed on kratom?",
+        "people have overdosed on kratom mixed with fentanyl",
+        "what are the signs of an overdose",
+        "does kratom raise your heart rate?",
+        "that's odd",
+        "he's odd",
+        "odd question but is kratom a plant",
+        "I'm fitting kratom into my routine",
+        "how much is too much kratom?",
+        "what should I do in an emergency",
+    ],
+    "self_harm": [
+        "kratom withdrawal makes me tired",
+        "I want to cut down on kratom",
+        "my back pain is killing me",
+        "I want to quit",
+        "is kratom dangerous",
+    ],
+    "addiction": [
+        "is kratom addictive?",
+        "can you get addicted to kratom?",
+        "can I get addicted to kratom?",
+        "what are withdrawal symptoms",
+        "how long does kratom withdrawal last?",
+        "is kratom withdrawal bad?",
+        "does kratom cause cravings?",
+        "I'm not addicted",
+        "im not addicted to it",
+        "I am not dependent on kratom",
+        "I've never been addicted",
+        "I don't have cravings",
+        "I never had withdrawals",
+        "will I get withdrawals if I stop?",
+        "what if I get hooked",
+        "people get addicted to kratom",
+        "I can stop whenever I want",
+        "why can't people stop taking kratom?",
+        "I used to be addicted to opioids",
+        "what is kratom addiction",
+    ],
+    "mixing": [
+        "is it safe to mix kratom and alcohol?",
+        "can you mix kratom with xanax?",
+        "can I take kratom with gabapentin?",
+        "what happens if I mix kratom and alcohol",
+        "should I drink while on kratom?",
+        "is taking kratom with alcohol dangerous?",
+        "I never mix it with alcohol",
+        "I don't take kratom with alcohol",
+        "I have never mixed kratom and beer",
+        "I used kratom to get off oxy",
+        "I took kratom instead of xanax",
+        "I took kratom for my alcohol withdrawal",
+        "I quit drinking and started kratom",
+        "I take gabapentin, can I take kratom too?",
+        "I had a question about kratom and alcohol",
+        "kratom and alcohol is a dangerous mix",
+        "I took kratom this morning",
+        "I had a few beers last night",
+        "does kratom interact with methadone?",
+        "I took kratom yesterday and had no alcohol",
+        "I stopped mixing kratom with beer",
+    ],
+    "pregnancy": [
+        "is kratom safe during pregnancy?",
+        "can pregnant women take kratom?",
+        "is taking kratom while pregnant safe?",
+        "I'm not pregnant",
+        "I'm not breastfeeding anymore",
+        "does kratom affect fertility",
+    ],
+    "minor": [
+        "I'm 15 days clean",
+        "I'm 16 weeks pregnant",
+        "I take 15 grams a day",
+        "I've been using kratom for 15 years",
+        "I'm 35 and take kratom",
+        "I'm 15 years into kratom use",
+        "is kratom legal for under 18s?",
+        "can teenagers buy kratom?",
+        "I'm not a teenager",
+        "I'm 16 miles from the nearest shop",
+        "I teach 15 year olds",
+    ],
+    "concentrated_7oh": [
+        "what are 7-oh tablets?",
+        "is 7oh legal?",
+        "are 7-oh gummies stronger than kratom?",
+        "should I try 7oh?",
+        "I would never take 7oh",
+        "I don't take 7-OH",
+        "what is 7-hydroxymitragynine",
+        "I heard 7oh tablets are dangerous",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "category,text", [(c, t) for c, texts in NEGATIVE.items() for t in texts]
+)
+def test_general_questions_negations_and_hypotheticals_do_not_flag(risk_matcher, category, text):
+    assert category not in categories(risk_matcher, text)
+
+
+NO_RISK_AT_ALL = [
+    "",
+    "   ",
+    "hi",
+    "what is kratom?",
+    "is kratom legal in my state",
+    "does kratom show up on drug tests",
+    "what's the difference between red and green kratom",
+    "thanks!",
+    "who runs this website",
+    "tell me about 7-OH",
+    "what is the FDA position on kratom",
+]
+
+
+@pytest.mark.parametrize("text", NO_RISK_AT_ALL)
+def test_everyday_questions_have_no_risk(risk_matcher, text):
+    assert risk_matcher.find_text(text) == []
+
+
+# --------------------------------------------------------------------------- spelling variants
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't stop",
+        "I cant stop",
+        "I can not stop",
+        "I cannot stop",
+        "I can’t stop",
+        "I CAN'T STOP",
+        "i'm addicted",
+        "im addicted",
+        "i am addicted",
+        "I’m addicted",
+        "i'm adicted",
+        "im addictd",
+    ],
+)
+def test_contractions_apostrophes_and_misspellings_addiction(risk_matcher, text):
+    assert "addiction" in categories(risk_matcher, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["I overdosed", "I od'd", "i OD’d", "I oded", "he ODed", "I OD'ed"]
+)
+def test_overdose_spellings(risk_matcher, text):
+    assert "emergency" in categories(risk_matcher, text)
+
+
+def test_odd_alone_is_not_an_overdose(risk_matcher):
+    assert "emergency" not in categories(risk_matcher, "this is odd")
+    assert "emergency" not in categories(risk_matcher, "an odd taste")
+
+
+@pytest.mark.parametrize("kratom", ["kratom", "kratum", "kratim", "ketum", "Kratom"])
+def test_kratom_misspellings_in_mixing(risk_matcher, kratom):
+    assert "mixing" in categories(risk_matcher, f"I took {kratom} with beer")
+
+
+@pytest.mark.parametrize("text", ["suicidal", "suicidle", "sucidal", "suicidial"])
+def test_suicidal_spellings(risk_matcher, text):
+    assert "self_harm" in categories(risk_matcher, f"I feel {text}")
+
+
+# --------------------------------------------------------------------------- structure of findings
+
+
+def test_finding_offsets_point_at_the_original_text(risk_matcher):
+    text = "Help!! My Friend Took Too Much Kratom and WON'T wake up"
+    findings = risk_matcher.find_text(text)
+    assert [f.category for f in findings] == ["emergency"]
+    finding = findings[0]
+    assert isinstance(finding, RiskFinding)
+    assert text[finding.start_char : finding.end_char] == finding.text == "Took Too Much"
+
+
+def test_one_finding_per_category_first_occurrence(risk_matcher):
+    text = "I'm addicted. Honestly I'm addicted and I can't stop."
+    findings = risk_matcher.find_text(text)
+    assert [f.category for f in findings] == ["addiction"]
+    assert findings[0].start_char == 0
+    assert findings[0].text == "I'm addicted"
+
+
+def test_several_categories_in_one_message_sorted_by_position(risk_matcher):
+    text = "im 15 and I took kratom with xanax and now I can't breathe"
+    findings = risk_matcher.find_text(text)
+    assert [f.category for f in findings] == ["minor", "mixing", "emergency"]
+    assert findings == sorted(findings, key=lambda f: f.start_char)
+    for f in findings:
+        assert text[f.start_char : f.end_char] == f.text
+
+
+def test_guard_is_sentence_scoped(risk_matcher):
+    # the general question does not hide the personal statement in the next sentence
+    text = "Is kratom addictive? I think I'm addicted."
+    assert categories(risk_matcher, text) == {"addiction"}
+
+
+def test_a_person_in_the_sentence_keeps_an_emergency_question(risk_matcher):
+    assert "emergency" in categories(risk_matcher, "can kratom cause seizures? my son is seizing")
+    assert "emergency" not in categories(risk_matcher, "can kratom cause seizures?")
+
+
+def test_needs_person_patterns(risk_matcher):
+    assert "addiction" in categories(risk_matcher, "honestly I can't stop")
+    assert "addiction" not in categories(risk_matcher, "you can't stop cold turkey, right")
+
+
+def test_find_accepts_a_doc_that_is_not_lowercased_or_lemmatized(risk_matcher):
+    plain = spacy.blank("en")  # no lemmatizer, original casing
+    doc = plain("My Husband Is ADDICTED To Kratom")
+    findings = risk_matcher.find(doc)
+    assert [f.category for f in findings] == ["addiction"]
+    assert doc.text[findings[0].start_char : findings[0].end_char] == "Husband Is ADDICTED"
+
+
+def test_find_on_a_lowercased_doc_like_spacynlp_makes(risk_matcher):
+    text = "I Took Kratom With Xanax"
+    doc = risk_matcher.nlp(text.lower())
+    (finding,) = risk_matcher.find(doc)
+    assert finding.category == "mixing"
+    assert text[finding.start_char : finding.end_char] == "Took Kratom With Xanax"
+
+
+def test_offsets_survive_lowercasing_that_changes_length(risk_matcher):
+    text = "İstanbul trip. I took too much"  # "İ".lower() is two characters
+    assert len(text.lower()) != len(text)
+    (finding,) = risk_matcher.find_text(text)
+    assert text[finding.start_char : finding.end_char] == "took too much"
+
+
+def test_line_breaks_separate_sentences(risk_matcher):
+    assert "mixing" not in categories(risk_matcher, "I took kratom\n\nalcohol questions here")
+
+
+# --------------------------------------------------------------------------- lexicon errors
+
+
+def _shipped_lexicon_copy() -> dict:
+    return copy.deepcopy(load_lexicon())
+
+
+def test_unknown_word_list_is_a_lexicon_error():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["categories"]["addiction"]["patterns"].append("{no_such_list} addicted")
+    with pytest.raises(LexiconError, match="no_such_list"):
+        RiskMatcher(lexicon)
+
+
+def test_unknown_guard_is_a_lexicon_error():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["categories"]["mixing"]["guards"] = ["negated", "sometimes"]
+    with pytest.raises(LexiconError, match="sometimes"):
+        RiskMatcher(lexicon)
+
+
+def test_all_optional_pattern_is_a_lexicon_error():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["categories"]["emergency"]["patterns"].append("really? {adv}?")
+    with pytest.raises(LexiconError, match="optional"):
+        RiskMatcher(lexicon)
+
+
+def test_misspelled_category_key_is_a_lexicon_error():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["categories"]["minor"]["pattern"] = ["i'm 12"]
+    with pytest.raises(LexiconError, match="pattern"):
+        RiskMatcher(lexicon)
+
+
+def test_unquoted_yaml_boolean_in_a_list_is_a_lexicon_error(tmp_path):
+    # `no` unquoted in a YAML list is the boolean False, not the word "no"
+    text = DEFAULT_LEXICON_PATH.read_text(encoding="utf-8").replace('"no", none', "no, none", 1)
+    path = tmp_path / "lexicon.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LexiconError, match="quote"):
+        RiskMatcher.from_path(path)
+
+
+def test_missing_version_is_a_lexicon_error():
+    lexicon = _shipped_lexicon_copy()
+    del lexicon["version"]
+    with pytest.raises(LexiconError, match="version"):
+        RiskMatcher(lexicon)
+
+
+def test_a_new_phrase_added_to_the_lexicon_is_matched(tmp_path):
+    lexicon = _shipped_lexicon_copy()
+    lexicon["categories"]["emergency"]["patterns"].append("turning|turned grey|gray")
+    path = tmp_path / "lexicon.yml"
+    path.write_text(yaml.safe_dump(lexicon, allow_unicode=True), encoding="utf-8")
+    matcher = RiskMatcher.from_path(path)
+    assert "emergency" in categories(matcher, "he is turning gray")
+
+
+# --------------------------------------------------------------------------- purity and speed
+
+
+def test_matcher_module_does_not_import_rasa():
+    source = Path(__import__("bot.nlu.risk_matcher", fromlist=["x"]).__file__).read_text()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            assert not any(alias.name.split(".")[0] == "rasa" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert (node.module or "").split(".")[0] != "rasa"
+
+
+def test_matching_is_well_under_a_millisecond_per_message(risk_matcher):
+    messages = bench_risk.benchmark_messages()
+    assert len(messages) >= 300
+    docs = [risk_matcher.make_doc(m) for m in messages]
+    for doc in docs:
+        risk_matcher.find(doc)
+    timings = []
+    for doc in docs:
+        t0 = time.perf_counter()
+        risk_matcher.find(doc)
+        timings.append(time.perf_counter() - t0)
+    # ~40 us on an idle machine; generous bound for a busy shared CI box
+    assert statistics.fmean(timings) < 0.0005
+
+
+def test_bench_run_reports_mean_microseconds(risk_matcher):
+    result = bench_risk.run(rounds=1, matcher=risk_matcher)
+    assert result["messages"] >= 300
+    assert 0 < result["match_mean_us"] < result["match_max_us"] + 1e-9
