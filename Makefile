@@ -44,7 +44,7 @@ unit: setup
 	$(PY) -m pytest tests/unit -q
 
 stories: $(MODEL)
-	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
+	$(RASA) test core --model $(MODEL) --stories tests/stories --e2e --fail-on-prediction-errors --out results/stories
 
 eval-nlu: $(MODEL)
 	$(PY) -m bot.evaluation.nlu_heldout --model $(MODEL) --data tests/heldout/nlu.yml --min-accuracy 0.90
