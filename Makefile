@@ -57,8 +57,11 @@ eval: eval-nlu eval-risk
 e2e: $(MODEL)
 	$(PY) -m pytest tests/e2e -q
 
+# The widget against a fake socket.io server (canned edge cases: silence, restarts, link probes),
+# then the same journeys against the real assistant started as `make run` starts it.
 browser: $(MODEL)
 	$(PY) -m pytest tests/browser -q
+	WIDGET_TEST_ASSISTANT=real $(PY) -m pytest tests/browser/test_widget.py -q -m "not fake_assistant_only"
 
 bench: $(MODEL)
 	$(PY) -m bot.evaluation.latency --model $(MODEL)

@@ -103,7 +103,7 @@ def build_app() -> web.Application:
     async def session_request(sid: str, data: Any) -> None:
         data = data if isinstance(data, dict) else {}
         session_id = data.get("session_id") or sid
-        await sio.enter_room(sid, session_id)
+        sio.enter_room(sid, session_id)  # a plain call in the pinned python-socketio 5.9, as in Rasa
         await sio.emit("session_confirm", session_id, room=sid)
 
     @sio.on("user_uttered")

@@ -322,9 +322,8 @@ def test_accessibility(
 # ---------------------------------------------------------------------- links
 
 
+@pytest.mark.fake_assistant_only  # the link probe is an answer only the fake assistant gives
 def test_only_tel_and_http_links(assistant: Any, new_page: Any) -> None:
-    if not assistant.is_fake:
-        pytest.skip("the link probe is an answer of the fake assistant")
     page = new_page()
     chat = Chat(page)
     chat.goto(assistant.web_url)
@@ -356,9 +355,8 @@ def test_only_tel_and_http_links(assistant: Any, new_page: Any) -> None:
 # ---------------------------------------------------------------------- when the assistant is away
 
 
+@pytest.mark.fake_assistant_only  # needs a message the fake assistant never answers
 def test_no_reply_shows_emergency_numbers(assistant: Any, new_page: Any) -> None:
-    if not assistant.is_fake:
-        pytest.skip("needs the fake assistant's silent message")
     page = new_page()
     chat = Chat(page)
     chat.goto(assistant.web_url)
@@ -410,9 +408,8 @@ def test_uk_locale_offline_numbers(unreachable_site: Any, new_page: Any) -> None
     assert_no_script_errors(page)
 
 
+@pytest.mark.fake_assistant_only  # restarting Rasa on the same port is a feature of the fake
 def test_reconnects_and_sends_what_was_typed_offline(assistant: Any, new_page: Any) -> None:
-    if not assistant.is_fake:
-        pytest.skip("restarting the service is a feature of the fake assistant")
     page = new_page()
     chat = Chat(page)
     chat.goto(assistant.web_url)
