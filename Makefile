@@ -15,12 +15,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Training cache inside the project (git-ignored), not shared with other checkouts.
 export RASA_CACHE_DIRECTORY := $(CURDIR)/.rasa/cache
 
-.PHONY: help setup validate train run test unit stories e2e browser eval eval-nlu eval-risk bench clean
+.PHONY: help setup validate train run test unit stories e2e browser eval eval-nlu eval-risk bench chat conversations clean
 
 help:
 	@echo "make run    set up, train if needed, start the assistant (REST :5005, demo page :8080)"
 	@echo "make test   set up, validate, train if needed, run every test and the held-out evaluations"
 	@echo "make eval   held-out accuracy and risk-detection figures;  make bench   reply latency"
+	@echo "make chat   talk to the running assistant;  make conversations   list stored conversations"
 
 setup:
 	@bash scripts/setup.sh
@@ -68,6 +69,13 @@ bench: $(MODEL)
 
 test: validate $(MODEL)
 	$(MAKE) --no-print-directory unit stories eval e2e browser
+
+# Support staff: talk to the running assistant (`make run` in another terminal), read conversations.
+chat: setup
+	$(PY) -m bot.staff chat --url http://127.0.0.1:$${RASA_PORT:-5005}/webhooks/rest/webhook
+
+conversations: setup
+	$(PY) -m bot.staff conversations --db $${TRACKER_DB:-var/conversations.db}
 
 clean:
 	rm -rf models results var .pytest_cache

@@ -165,3 +165,29 @@ def test_the_server_keeps_answering_others_while_handling_a_huge_message(running
     worker.join(timeout=60)
     assert answer_text("ask_safety") in texts(reply)
     assert results["huge"][0] == 200
+
+
+def test_staff_can_chat_and_read_the_conversation_back(running_assistant):
+    import subprocess
+    import sys
+    chat = subprocess.run(
+        [sys.executable, "-m", "bot.staff", "chat", "--url", running_assistant.webhook],
+        input="i think i overdosed\n/ask_safety\n", capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+    )
+    assert chat.returncode == 0, chat.stderr
+    assert "bot> " + intro("emergency") in chat.stdout
+    assert "[Side effects] -> /ask_side_effects" in chat.stdout
+    sender = chat.stdout.split()[1]
+    listing = subprocess.run(
+        [sys.executable, "-m", "bot.staff", "conversations", "--db", str(running_assistant.tracker_db)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert sender in listing.stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "bot.staff", "transcript", sender, "--db", str(running_assistant.tracker_db)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert "user: i think i overdosed" in shown.stdout
+    assert "risk=emergency" in shown.stdout
+    assert "bot:  " + intro("emergency") in shown.stdout
