@@ -13,8 +13,13 @@ a candidate is dropped by its category's guards:
 - ``general_framing``: its sentence frames a general question ("can kratom cause...",
   "what happens if you...") and names no person (emergency only);
 
-and a pattern marked ``needs_person`` only counts in a sentence that names a person.
-`find` returns at most one `RiskFinding` per category: its first occurrence.
+and a pattern marked ``needs_person`` only counts in a sentence that names a person; a
+pattern that begins with ``^`` only counts where a clause begins (the sentence start, or just
+after a clause break such as "," or "and", skipping fillers like "ok", "lol", "honestly"), so
+subjectless self-reports ("17 and hooked on it", "hooked on 7oh") count while "people get
+hooked on it" does not. `find` returns at most one `RiskFinding` per category (its first
+occurrence that no guard cancels); each category is judged on its own, so one message can
+carry several.
 
 Docs from Rasa's `SpacyNLP` are lower-cased (its default); offsets are character offsets in
 `doc.text`, which equal offsets in the original message whenever lower-casing kept the length
@@ -45,6 +50,7 @@ CATEGORY_KEYS = {"description", "guards", "patterns", "exclude", "examples"}
 EXAMPLE_KEYS = {"flag", "no_flag"}
 MAX_VARIANTS_PER_LINE = 512
 GAP = "..."
+CLAUSE_START = "^"
 
 TokenPattern = List[Dict[str, Any]]
 _Requirement = Tuple[FrozenSet[str], FrozenSet[str]]  # (LOWER forms, LEMMAs)
@@ -73,6 +79,7 @@ class _Rule:
     kind: str  # "pattern", "exclude" or "general"
     line: str
     needs_person: bool
+    at_clause_start: bool
     matcher: Matcher
     requirements: Tuple[_Requirement, ...]
 
@@ -266,15 +273,21 @@ class _PatternCompiler:
         token = {"LOWER": {"NOT_IN": self._gap_blockers}, "IS_SPACE": False, "OP": "?"}
         return [[dict(token) for _ in range(self._max_gap)]]
 
-    def compile(self, line: str) -> Tuple[List[TokenPattern], List[_Requirement]]:
-        """Token patterns for one lexicon line, and what a doc must contain to match it.
+    def compile(self, line: str) -> Tuple[List[TokenPattern], List[_Requirement], bool]:
+        """Token patterns for one lexicon line, what a doc must contain to match it, and
+        whether the line starts with `^` (match only where a clause begins).
 
         Each requirement is a pair (LOWER forms, LEMMAs) from one mandatory word of the line:
         a doc without any of them cannot match, so the line's Matcher is not even run.
         """
         chunks = line.split()
+        at_clause_start = bool(chunks) and chunks[0] == CLAUSE_START
+        if at_clause_start:
+            chunks = chunks[1:]
         if not chunks:
             raise LexiconError("empty pattern")
+        if CLAUSE_START in chunks:
+            raise LexiconError("'^' may only open a pattern")
         if chunks[0] == GAP or chunks[-1] == GAP:
             raise LexiconError("a pattern may not start or end with '...'")
         elements = [self._gap() if chunk == GAP else self._element(chunk) for chunk in chunks]
@@ -290,7 +303,7 @@ class _PatternCompiler:
                 raise LexiconError("every word is optional, so it would match anything")
             patterns.append(pattern)
         requirements = [r for r in (self._requirement(alts) for alts in elements) if r is not None]
-        return patterns, requirements
+        return patterns, requirements, at_clause_start
 
     @staticmethod
     def _requirement(alternatives: List[TokenPattern]) -> Optional[_Requirement]:
@@ -344,6 +357,8 @@ class RiskMatcher:
         guards = lexicon.get("guards") or {}
         negation = guards.get("negation") or {}
         hypothetical = guards.get("hypothetical") or {}
+        if not isinstance(negation, dict) or not isinstance(hypothetical, dict):
+            raise LexiconError(f"{source}: guards.negation and guards.hypothetical are mappings")
 
         def cues(value: Any, where: str) -> FrozenSet[str]:
             return compiler.single_token_forms(_str_list(value, f"guards.{where}"), f"guards.{where}")
@@ -358,6 +373,12 @@ class RiskMatcher:
             self._hyp_cues = cues(hypothetical.get("cues"), "hypothetical.cues")
             self._hyp_ignore_prev = plain(
                 hypothetical.get("ignore_if_previous"), "hypothetical.ignore_if_previous"
+            )
+            self._hyp_ignore_next = plain(
+                hypothetical.get("ignore_if_next"), "hypothetical.ignore_if_next"
+            )
+            self._start_fillers = frozenset(
+                w.lower() for w in _str_list(settings.get("clause_start_fillers"), "settings")
             )
             self._question_starts = cues(guards.get("question_starts"), "question_starts")
             self._anchors = cues(guards.get("personal_anchors"), "personal_anchors")
@@ -374,7 +395,9 @@ class RiskMatcher:
 
         def add(key: str, category: str, kind: str, line: str, needs_person: bool = False) -> None:
             try:
-                patterns, requirements = compiler.compile(line)
+                patterns, requirements, at_clause_start = compiler.compile(line)
+                if at_clause_start and kind != "pattern":
+                    raise LexiconError("'^' is only for category patterns")
                 matcher = Matcher(nlp.vocab, validate=validate)
                 matcher.add(key, patterns)
             except LexiconError as error:
@@ -383,7 +406,10 @@ class RiskMatcher:
                 raise LexiconError(f"{source}: {line!r}: spaCy: {error}") from error
             rule_id = len(self._rules)
             self._rules.append(
-                _Rule(category, kind, line, needs_person, matcher, tuple(requirements))
+                _Rule(
+                    category, kind, line, needs_person, at_clause_start, matcher,
+                    tuple(requirements),
+                )
             )
             if not requirements:
                 self._unindexed.append(rule_id)
@@ -514,6 +540,8 @@ class RiskMatcher:
             for rule in rules:
                 if rule.kind == "pattern":
                     for _, start, end in rule.matcher(sentence):
+                        if rule.at_clause_start and not context.at_clause_start(s_start + start):
+                            continue
                         candidates.setdefault(rule.category, []).append(
                             (s_start + start, s_start + end, rule.needs_person)
                         )
@@ -562,8 +590,10 @@ class RiskMatcher:
                         return True
             elif guard == "hypothetical":
                 for i in context.pre_window(start):
-                    if lowers[i] in self._hyp_cues and not (
-                        i > 0 and lowers[i - 1] in self._hyp_ignore_prev
+                    if (
+                        lowers[i] in self._hyp_cues
+                        and not (i > 0 and lowers[i - 1] in self._hyp_ignore_prev)
+                        and not (i + 1 < len(lowers) and lowers[i + 1] in self._hyp_ignore_next)
                     ):
                         return True
             elif guard == "impersonal_question":
@@ -616,6 +646,23 @@ class _DocContext:
                 out.append(i)
             i -= 1
         return out
+
+    def at_clause_start(self, token_index: int) -> bool:
+        """True if only fillers and punctuation stand between `token_index` and the start of
+        its sentence or the clause break before it ("17 and hooked", "ok so, hooked on it")."""
+        s_start, _ = self.sentence(token_index)
+        matcher = self._matcher
+        i = token_index - 1
+        while i >= s_start:
+            word = self.lowers[i]
+            if word in matcher._clause_breaks:
+                return True
+            if word.strip() and word not in matcher._start_fillers and any(
+                ch.isalnum() for ch in word
+            ):
+                return False
+            i -= 1
+        return True
 
     def sentence_has_anchor(self, token_index: int) -> bool:
         sid = self._sent_of[token_index]

@@ -45,11 +45,7 @@ ASSISTANT_MODE = os.environ.get("WIDGET_TEST_ASSISTANT", "fake").strip().lower()
 if str(REPO_ROOT) not in sys.path:  # `import bot...` also under a bare `pytest`
     sys.path.insert(0, str(REPO_ROOT))
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from bot.assistant_process import free_port  # noqa: E402
 
 
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:
