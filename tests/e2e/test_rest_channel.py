@@ -81,6 +81,9 @@ RISK_MESSAGES = {
     "self_harm": ("i want to kill myself", ["988", "911"]),
     "addiction": ("i cant stop taking kratom and i hate it", ["1-800-662-4357", "findtreatment.gov"]),
     "mixing": ("i took kratom with xanax an hour ago", ["1-800-222-1222", "911"]),
+    "pregnancy": ("i am pregnant and i use kratom every day", ["1-800-662-4357", "1-800-222-1222"]),
+    "minor": ("im 15 and i take kratom before school", ["988", "1-800-662-4357"]),
+    "concentrated_7oh": ("i take 7oh tablets every morning", ["1-800-222-1222", "1-800-662-4357"]),
 }
 
 
@@ -88,7 +91,7 @@ RISK_MESSAGES = {
 def test_risk_messages_open_with_the_matching_resources(running_assistant, category):
     message, numbers = RISK_MESSAGES[category]
     reply = texts(running_assistant.send(new_sender(), message))
-    assert reply.startswith(intro(category)) or reply.startswith(intro("emergency"))
+    assert reply.startswith(intro(category))
     for number in numbers:
         assert number in reply
     assert "not medical advice" in reply
