@@ -605,3 +605,228 @@ def test_bench_run_reports_mean_microseconds(risk_matcher):
     result = bench_risk.run(rounds=1, matcher=risk_matcher)
     assert result["messages"] >= 300
     assert 0 < result["match_mean_us"] < result["match_max_us"] + 1e-9
+
+
+# --------------------------------------------------------------------------- phrase families
+# Written for these tests (not taken from the development or held-out sets): each line is one
+# way people put a risk that the first lexicon missed.
+
+FAMILIES = {
+    "emergency": [
+        "my sister is slumped on the floor and not answering",
+        "took a lot more than usual and i can't keep my eyes open",
+        "his breathing sounds shallow",
+        "i can't feel my legs after that extract",
+        "heart rate is 175 and climbing",
+        "my heart keeps skipping beats",
+        "i overdoes on the capsules",
+        "nodding out hard and my lips look weird",
+        "i cant stop throwing up and i keep passing out",
+        "my grandpa is really confused after taking his kratom",
+        "she swallowed a whole bottle of pills",
+        "drifting in and out after the shots",
+    ],
+    "self_harm": [
+        "there's no point living anymore",
+        "i'm so tired of living",
+        "i hope i never wake up",
+        "i'd rather just go to sleep and not wake up",
+        "my family would be better off without me",
+        "nobody would even care if i was gone",
+        "i wrote a goodbye note",
+        "how much would it take to kill me",
+        "i don't want to be alive",
+        "i'm going to end things tonight",
+        "i have all my pills lined up",
+        "my friend keeps talking about killing herself",
+    ],
+    "addiction": [
+        "relapsed again last night",
+        "withdrawal day 3 and i can't sleep",
+        "havent slept since stopping kratom",
+        "it's all i think about",
+        "i tried to quit, can't quit either",
+        "hooked on it for two years now",
+        "i need it to function",
+        "not gonna lie im hooked",
+        "i'm not addicted but can't stop",
+    ],
+    "mixing": [
+        "kratom plus phenibut most nights",
+        "xanax plus kratom last night",
+        "kratom and hydros together for my knee",
+        "drinking all night and took kratom",
+        "currently drunk and just dosed",
+        "i stir it into my whiskey",
+        "i take oxycodone and kratom too",
+        "he won't respond after kratom and xanax",
+    ],
+    "pregnancy": [
+        "9 weeks pregnant and using kratom",
+        "second trimester, still on kratom",
+        "we're expecting and i still take kratom",
+        "breast feeding mom, is my kratom ok",
+        "pregnant and using every day",
+    ],
+    "minor": [
+        "high schooler here and i take kratom",
+        "i'm a junior in high school",
+        "im 13 and tried kratom",
+        "my teenage daughter vapes kratom",
+        "in middle school and my friend sells kratom",
+    ],
+    "concentrated_7oh": [
+        "i take 7oh tablets daily",
+        "switched to 7-oh gummies",
+        "withdrawal from 7oh is brutal",
+        "7oh is all i think about",
+        "my husband hits his 7oh pen constantly",
+        "hooked on 7 oh shots",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "category,text", [(c, t) for c, texts in FAMILIES.items() for t in texts]
+)
+def test_phrase_families_flag(risk_matcher, category, text):
+    assert category in categories(risk_matcher, text)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("took all my kratom and a bottle of sleeping pills on purpose",
+         {"self_harm", "emergency", "mixing"}),
+        ("17 and hooked on kratom", {"minor", "addiction"}),
+        ("pregnant and going through kratom withdrawal", {"pregnancy", "addiction"}),
+        ("im 16, pregnant, and i take 7oh with beer", {"minor", "pregnancy", "concentrated_7oh", "mixing"}),
+    ],
+)
+def test_one_message_carries_several_categories(risk_matcher, text, expected):
+    assert expected <= categories(risk_matcher, text)
+
+
+@pytest.mark.parametrize(
+    "category,text",
+    [
+        ("addiction", "i cant stop throwing up"),
+        ("addiction", "i'm addicted to coffee lol"),
+        ("addiction", "lots of people get hooked on kratom"),
+        ("mixing", "kratom and alcohol"),
+        ("mixing", "kratom and benzos together are a deadly combination"),
+        ("mixing", "i replaced alcohol with kratom"),
+        ("mixing", "i quit drinking and started taking kratom"),
+        ("mixing", "I take gabapentin, is kratom ok with that?"),
+        ("mixing", "i never drink when i take kratom"),
+        ("emergency", "im dying to know if kratom is legal here"),
+        ("emergency", "lol im dying"),
+        ("emergency", "when should someone call 911 for a bad reaction"),
+        ("self_harm", "is there a link between kratom and suicidal thoughts"),
+        ("self_harm", "i take it at night so i dont wake up in withdrawal"),
+        ("pregnancy", "im expecting a package of kratom tomorrow"),
+        ("pregnancy", "pregnant women shouldn't take kratom"),
+        ("minor", "my teenage years were rough"),
+        ("minor", "when i was 16 i tried kratom"),
+        ("minor", "im a college freshman"),
+        ("concentrated_7oh", "7oh withdrawal timeline"),
+        ("concentrated_7oh", "i heard people take 7oh daily"),
+    ],
+)
+def test_family_lookalikes_do_not_flag(risk_matcher, category, text):
+    assert category not in categories(risk_matcher, text)
+
+
+def test_cant_stop_throwing_up_and_passing_out_is_an_emergency_not_addiction(risk_matcher):
+    found = categories(risk_matcher, "i cant stop throwing up and passing out")
+    assert "emergency" in found
+    assert "addiction" not in found
+
+
+# --------------------------------------------------------------------------- guards, anchors
+
+
+def _tiny_lexicon(**categories_patterns) -> dict:
+    lexicon = _shipped_lexicon_copy()
+    lexicon["categories"] = {
+        name: {"guards": guards, "patterns": patterns, "exclude": exclude}
+        for name, (guards, patterns, exclude) in categories_patterns.items()
+    }
+    return lexicon
+
+
+def test_caret_anchors_a_pattern_at_a_clause_start():
+    matcher = RiskMatcher(_tiny_lexicon(addiction=([], ["^ hooked"], [])))
+    assert categories(matcher, "hooked on it")
+    assert categories(matcher, "ok so, hooked on it")
+    assert categories(matcher, "17 and hooked on it")
+    assert not categories(matcher, "people get hooked on it")
+
+
+def test_dollar_anchors_a_line_at_the_sentence_end():
+    matcher = RiskMatcher(
+        _tiny_lexicon(mixing=([], ["kratom and beer"], ["^ kratom and beer $"]))
+    )
+    assert not categories(matcher, "kratom and beer")
+    assert not categories(matcher, "kratom and beer?")
+    assert categories(matcher, "kratom and beer last night")
+
+
+@pytest.mark.parametrize("line", ["hooked ^ on", "hooked $ on", "^", "^ $"])
+def test_misplaced_anchors_are_lexicon_errors(line):
+    with pytest.raises(LexiconError):
+        RiskMatcher(_tiny_lexicon(addiction=([], [line], [])))
+
+
+def test_unknown_guard_setting_is_a_lexicon_error():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["guards"]["clause_opener"] = ["since"]
+    with pytest.raises(LexiconError, match="clause_opener"):
+        RiskMatcher(lexicon)
+
+
+def test_a_match_that_opens_its_clause_ignores_negation_before_it(risk_matcher):
+    assert "addiction" in categories(risk_matcher, "i haven't eaten since quitting kratom")
+    assert "addiction" not in categories(risk_matcher, "I'm not addicted")
+
+
+def test_negation_does_not_reach_across_a_clause_opener(risk_matcher):
+    assert "mixing" in categories(risk_matcher, "he won't wake after kratom and xanax")
+    assert "mixing" not in categories(risk_matcher, "I don't take kratom with alcohol")
+
+
+def test_hedges_are_not_negations(risk_matcher):
+    assert "addiction" in categories(risk_matcher, "not gonna lie im hooked")
+    assert "addiction" in categories(risk_matcher, "no joke im hooked on kratom")
+
+
+def test_subjectless_statement_is_not_a_question(risk_matcher):
+    assert "addiction" in categories(risk_matcher, "havent slept since i quit kratom")
+    assert "addiction" in categories(risk_matcher, "have been hooked on kratom for years")
+    assert "addiction" not in categories(risk_matcher, "have people been hooked on kratom?")
+
+
+MIXED_MESSAGES = [
+    "Hi, my brother has been drinking a lot lately and last night he took kratom with a few "
+    "beers and now he seems really out of it; he is breathing but I can't wake him up.",
+    "im 16 and pregnant and i take kratom and xanax, i want to die",
+    "I'm not addicted, I just can't stop. Day 4 off kratom and the withdrawal is brutal.",
+    "took 7oh tabs with my gabapentin, heart racing, can't feel my hands",
+    "is kratom addictive? what about 7oh? can you mix it with beer?",
+] + [t for texts in FAMILIES.values() for t in texts]
+
+
+def test_shared_and_single_line_matchers_find_the_same(risk_matcher, monkeypatch):
+    results = []
+    for share in (0.0, 2.0):  # always the shared Matcher / never
+        monkeypatch.setattr(risk_matcher, "group_share", share)
+        results.append([risk_matcher.find_text(t) for t in MIXED_MESSAGES])
+    assert results[0] == results[1]
+
+
+def test_searching_windows_find_the_same_as_whole_sentences(risk_matcher, monkeypatch):
+    from bot.nlu import risk_matcher as module
+
+    windowed = [risk_matcher.find_text(t) for t in MIXED_MESSAGES]
+    monkeypatch.setattr(module._Rule, "window", lambda self, ctx, s, e: (s, e))
+    assert [risk_matcher.find_text(t) for t in MIXED_MESSAGES] == windowed
