@@ -72,6 +72,7 @@ CATEGORY_KEYS = {"description", "guards", "patterns", "exclude", "examples"}
 EXAMPLE_KEYS = {"flag", "no_flag"}
 MAX_VARIANTS_PER_LINE = 512
 GAP = "..."
+LONG_GAP = "...."  # up to `gap.long_max_words` words; only sentence punctuation blocks it
 CLAUSE_START = "^"
 SENTENCE_END = "$"
 
@@ -197,6 +198,10 @@ class _PatternCompiler:
         gap = ((lexicon.get("settings") or {}).get("gap")) or {}
         self._max_gap = int(gap.get("max_words", 4))
         self._gap_blockers = sorted({b.lower() for b in _str_list(gap.get("blockers"), "gap")})
+        self._max_long_gap = int(gap.get("long_max_words", 10))
+        self._long_gap_blockers = sorted(
+            {b.lower() for b in _str_list(gap.get("long_blockers"), "gap")}
+        )
         self._set_cache: Dict[str, Tuple[Set[str], List[str], List[_Phrase]]] = {}
 
     # -- words and sets ---------------------------------------------------------------------
@@ -322,6 +327,12 @@ class _PatternCompiler:
         token = {"LOWER": {"NOT_IN": self._gap_blockers}, "IS_SPACE": False, "OP": "?"}
         return [[dict(token) for _ in range(self._max_gap)]]
 
+    def _long_gap(self) -> List[TokenPattern]:
+        """`....`: a wider gap for co-occurrence lines (a symptom and a stop in one sentence);
+        only `gap.long_blockers` (sentence punctuation) stop it, not negations or "to"."""
+        token = {"LOWER": {"NOT_IN": self._long_gap_blockers}, "IS_SPACE": False, "OP": "?"}
+        return [[dict(token) for _ in range(self._max_long_gap)]]
+
     def compile(
         self, line: str
     ) -> Tuple[List[TokenPattern], List[Tuple[_Requirement, _Reach]], bool, bool]:
@@ -346,9 +357,16 @@ class _PatternCompiler:
             raise LexiconError("'^' may only open a pattern")
         if SENTENCE_END in chunks:
             raise LexiconError("'$' may only close a pattern")
-        if chunks[0] == GAP or chunks[-1] == GAP:
-            raise LexiconError("a pattern may not start or end with '...'")
-        elements = [self._gap() if chunk == GAP else self._element(chunk) for chunk in chunks]
+        if chunks[0] in (GAP, LONG_GAP) or chunks[-1] in (GAP, LONG_GAP):
+            raise LexiconError("a pattern may not start or end with '...' or '....'")
+        elements = [
+            self._gap()
+            if chunk == GAP
+            else self._long_gap()
+            if chunk == LONG_GAP
+            else self._element(chunk)
+            for chunk in chunks
+        ]
         variants = 1
         for alternatives in elements:
             variants *= len(alternatives)
