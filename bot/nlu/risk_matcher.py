@@ -3,7 +3,9 @@
 The phrases live in `risk_lexicon.yml` (see its header for the pattern syntax and the policy).
 At load time every pattern line is compiled into spaCy `Matcher` token patterns over `LOWER`
 (with contraction spellings folded together: "can't" = "cant" = "can not" = "cannot") and
-`LEMMA` (for `~word`), with optional tokens (`word?`) and bounded gaps (`...`). At match time
+`LEMMA` (for `~word`), with optional tokens (`word?`) and bounded gaps (`...`); a line with a
+long gap (`....`, only sentence punctuation stops it) is matched side by side and joined in
+Python (`_LongGapMatcher`), which stays cheap on long messages. At match time
 a candidate is dropped by its category's guards:
 
 - ``negated``: a negation cue ("not", "never", "n't"...) in the few words before the match;
@@ -120,6 +122,27 @@ class _Rule:
                 return False
         return True
 
+    def windows(
+        self, context: "_DocContext", s_start: int, s_end: int
+    ) -> List[Tuple[int, int]]:
+        """Disjoint token ranges of the sentence [s_start, s_end) that hold every possible
+        match: one around each cluster of occurrences of the key word (a long message with
+        the key word at its start and end is not searched in between)."""
+        if self.key is None:
+            return [(s_start, s_end)]
+        key_lowers, key_lemmas = self.key
+        lowers, lemmas = context.lowers, context.lemmas
+        before, length, after = self.reach
+        ranges: List[Tuple[int, int]] = []
+        for i in range(s_start, s_end):
+            if lowers[i] in key_lowers or lemmas[i] in key_lemmas:
+                lo, hi = max(s_start, i - before), min(s_end, i + length + after)
+                if ranges and lo <= ranges[-1][1]:
+                    ranges[-1] = (ranges[-1][0], max(ranges[-1][1], hi))
+                else:
+                    ranges.append((lo, hi))
+        return ranges
+
     def window(self, context: "_DocContext", s_start: int, s_end: int) -> Tuple[int, int]:
         """Token range of the sentence [s_start, s_end) that holds every possible match."""
         if self.key is None:
@@ -202,6 +225,8 @@ class _PatternCompiler:
         self._long_gap_blockers = sorted(
             {b.lower() for b in _str_list(gap.get("long_blockers"), "gap")}
         )
+        self.long_gap_words = self._max_long_gap
+        self.long_gap_blockers = frozenset(self._long_gap_blockers)
         self._set_cache: Dict[str, Tuple[Set[str], List[str], List[_Phrase]]] = {}
 
     # -- words and sets ---------------------------------------------------------------------
@@ -406,6 +431,38 @@ class _PatternCompiler:
         return frozenset(lowers), frozenset(lemmas)
 
 
+class _LongGapMatcher:
+    """Matcher for a line with one `....`: its two sides are matched on their own and joined
+    when the right side starts at most `max_gap` tokens after the left side ends, with no
+    `long_blockers` token in between. Much cheaper than a chain of optional tokens on long
+    messages. Called like a spaCy `Matcher` on a span: returns (match_id, start, end)."""
+
+    def __init__(
+        self, key: int, left: Matcher, right: Matcher, max_gap: int, blockers: FrozenSet[str]
+    ) -> None:
+        self.key = key
+        self.left = left
+        self.right = right
+        self.max_gap = max_gap
+        self.blockers = blockers
+
+    def __call__(self, span: Any) -> List[Tuple[int, int, int]]:
+        lefts = self.left(span)
+        if not lefts:
+            return []
+        rights = self.right(span)
+        if not rights:
+            return []
+        lowers = [t.lower_ for t in span]
+        stops = [i for i, w in enumerate(lowers) if w in self.blockers]
+        found = set()
+        for _, s1, e1 in lefts:
+            for _, s2, e2 in rights:
+                if e1 <= s2 <= e1 + self.max_gap and not any(e1 <= i < s2 for i in stops):
+                    found.add((s1, e2))
+        return [(self.key, s, e) for s, e in sorted(found)]
+
+
 class RiskMatcher:
     """Compiled risk lexicon. Build once (at load time), then call `find` per message."""
 
@@ -502,22 +559,41 @@ class RiskMatcher:
         # match a sentence, one pass of it is ~3x cheaper than running them one by one.
         self._group_rules: Dict[Tuple[str, str], List[int]] = {}
         self._group_matchers: Dict[Tuple[str, str], Matcher] = {}
+        self._group_sets: Dict[Tuple[str, str], FrozenSet[int]] = {}
         self._match_rule: Dict[int, int] = {}  # Matcher match_id -> rule id
         self._categories: Dict[str, _Category] = {}
 
         def add(key: str, category: str, kind: str, line: str, needs_person: bool = False) -> None:
+            long_gap = False
             try:
                 patterns, required, at_clause_start, at_sentence_end = compiler.compile(line)
                 if (at_clause_start or at_sentence_end) and kind == "general":
                     raise LexiconError("'^' and '$' are only for category patterns and excludes")
-                matcher = Matcher(nlp.vocab, validate=validate)
-                matcher.add(key, patterns)
+                chunks = line.split()
+                if chunks.count(LONG_GAP) > 1:
+                    raise LexiconError("at most one '....' per line")
+                if LONG_GAP in chunks:
+                    # match both sides on their own and join them (see _LongGapMatcher)
+                    long_gap = True
+                    cut = chunks.index(LONG_GAP)
+                    sides = []
+                    for part in (" ".join(chunks[:cut]), " ".join(chunks[cut + 1 :])):
+                        side = Matcher(nlp.vocab, validate=validate)
+                        side.add(key, compiler.compile(part)[0])
+                        sides.append(side)
+                    matcher = _LongGapMatcher(
+                        nlp.vocab.strings.add(key), sides[0], sides[1],
+                        compiler.long_gap_words, compiler.long_gap_blockers,
+                    )
+                else:
+                    matcher = Matcher(nlp.vocab, validate=validate)
+                    matcher.add(key, patterns)
             except LexiconError as error:
                 raise LexiconError(f"{source}: {key.split('#')[0]}: {line!r}: {error}") from error
             except ValueError as error:  # spaCy rejected the compiled pattern
                 raise LexiconError(f"{source}: {line!r}: spaCy: {error}") from error
             rule_id = len(self._rules)
-            if kind in ("pattern", "exclude"):
+            if kind in ("pattern", "exclude") and not long_gap:
                 group = (category, kind)
                 self._group_rules.setdefault(group, []).append(rule_id)
                 if group not in self._group_matchers:
@@ -717,23 +793,35 @@ class RiskMatcher:
             return []
         doc = sentence.doc
         s_start, s_end = sentence.start, sentence.end
-        windows = {i: self._rules[i].window(context, s_start, s_end) for i in rule_ids}
+        windows = {i: self._rules[i].windows(context, s_start, s_end) for i in rule_ids}
         raw: List[Tuple[int, int, int]] = []  # (rule id, start, end) in the doc
         group = (category, kind)
-        if len(rule_ids) >= self.group_share * len(self._group_rules[group]):
-            lo = min(w[0] for w in windows.values())
-            hi = max(w[1] for w in windows.values())
-            if lo < hi:
-                for match_id, start, end in self._group_matchers[group](doc[lo:hi]):
-                    rule_id = self._match_rule[match_id]
-                    if rule_id in windows:
-                        raw.append((rule_id, lo + start, lo + end))
+        grouped = self._group_sets.get(group)
+        if grouped is None:
+            grouped = self._group_sets[group] = frozenset(self._group_rules.get(group, ()))
+        solo = [i for i in rule_ids if i not in grouped]  # `....` lines run on their own
+        shared = [i for i in rule_ids if i in grouped]
+        if shared and len(shared) >= self.group_share * len(grouped):
+            merged: List[Tuple[int, int]] = []
+            for lo, hi in sorted(w for i in shared for w in windows[i]):
+                if merged and lo <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+                else:
+                    merged.append((lo, hi))
+            for lo, hi in merged:
+                if lo < hi:
+                    for match_id, start, end in self._group_matchers[group](doc[lo:hi]):
+                        rule_id = self._match_rule[match_id]
+                        if rule_id in windows:
+                            raw.append((rule_id, lo + start, lo + end))
         else:
-            for rule_id in rule_ids:
-                lo, hi = windows[rule_id]
+            solo = rule_ids
+        for rule_id in solo:
+            for lo, hi in windows[rule_id]:
                 if lo < hi:
                     for _, start, end in self._rules[rule_id].matcher(doc[lo:hi]):
                         raw.append((rule_id, lo + start, lo + end))
+        raw = sorted(set(raw), key=lambda m: (m[1], m[2], m[0]))
         return [m for m in raw if context.anchored(self._rules[m[0]], m[1], m[2])]
 
     def _guarded(

@@ -830,3 +830,91 @@ def test_searching_windows_find_the_same_as_whole_sentences(risk_matcher, monkey
     windowed = [risk_matcher.find_text(t) for t in MIXED_MESSAGES]
     monkeypatch.setattr(module._Rule, "window", lambda self, ctx, s, e: (s, e))
     assert [risk_matcher.find_text(t) for t in MIXED_MESSAGES] == windowed
+
+
+# --------------------------------------------------------------------------- implicit statements
+# Families added in lexicon 2025.11.26.3: situations and behaviours described without the
+# usual keywords (own example sentences, not taken from any development or test set).
+
+IMPLICIT_FLAG = [
+    # addiction: withdrawal signs near stopping / running out / skipping
+    ("addiction", "ran out on friday and now it's sweats and chills all day"),
+    ("addiction", "my legs are going crazy at night since i quit, week one"),
+    ("addiction", "he gets really cranky whenever he misses his morning dose"),
+    ("addiction", "if i don't dose by noon the yawning and sneezing start"),
+    # addiction: frequency and escalation
+    ("addiction", "she redoses every 2 hours now"),
+    ("addiction", "i went from 3g to 15g in a few months"),
+    ("addiction", "dosing 6 times a day just to feel normal"),
+    # addiction: failed quitting, relapse, hiding, money
+    ("addiction", "tried to quit four times this year and failed every one"),
+    ("addiction", "six months clean and then i picked it up again"),
+    ("addiction", "went back to kratom after my divorce"),
+    ("addiction", "i spend $300 a month on kratom"),
+    ("addiction", "i keep my powder in the garage so nobody finds out"),
+    ("addiction", "took money from my savings to buy more kratom"),
+    # mixing: co-use in one sentence, either order
+    ("mixing", "a couple of valium after my evening kratom, most nights"),
+    ("mixing", "been on suboxone for a year and still take k on weekends"),
+    ("mixing", "kratom in the morning and gabapentin at night"),
+    # self_harm: passive wishes, research, means and plans
+    ("self_harm", "i sometimes hope i just die in my sleep"),
+    ("self_harm", "i can't see myself still being around next year"),
+    ("self_harm", "how many capsules would stop my heart"),
+    ("self_harm", "i keep thinking about walking into the sea"),
+    ("self_harm", "i've been giving my stuff away to my friends"),
+    ("self_harm", "i want it all to stop for good"),
+    # concentrated_7oh: any personal use or possession
+    ("concentrated_7oh", "i have a whole bottle of 7o tablets in my drawer"),
+    ("concentrated_7oh", "those hydroxy gummies hit way harder than leaf"),
+    ("concentrated_7oh", "took half a 7oh tab before work"),
+    # pregnancy
+    ("pregnancy", "i'm 22 weeks and still dosing kratom"),
+    ("pregnancy", "used kratom my whole pregnancy"),
+    ("pregnancy", "got a bfp this morning and i'm on kratom"),
+    # minor
+    ("minor", "grade 9 and i take kratom before school"),
+]
+
+IMPLICIT_NO_FLAG = [
+    ("addiction", "i quit my job and have anxiety, does kratom help?"),
+    ("addiction", "i skipped lunch and took kratom, now i feel nauseous"),
+    ("addiction", "i wake up at 7am and take kratom with breakfast"),
+    ("addiction", "i keep it on a high shelf so the kids don't find it"),
+    ("mixing", "I used kratom to get off oxy"),
+    ("mixing", "i took kratom instead of a beer"),
+    ("mixing", "how long after a beer should i wait before kratom?"),
+    ("mixing", "i drink kratom tea every morning"),
+    ("self_harm", "thinking about hanging out with friends more"),
+    ("self_harm", "my funeral home job is stressful"),
+    ("self_harm", "there's no way out of this phone contract"),
+    ("concentrated_7oh", "what is 7-hydroxy exactly?"),
+    ("concentrated_7oh", "i heard people take 7oh daily"),
+    ("pregnancy", "i'm 12 weeks into my taper and down to 2g"),
+    ("minor", "year 10 of taking kratom, no problems"),
+]
+
+
+@pytest.mark.parametrize("category, text", IMPLICIT_FLAG)
+def test_implicit_statements_flag(risk_matcher, category, text):
+    assert category in categories(risk_matcher, text)
+
+
+@pytest.mark.parametrize("category, text", IMPLICIT_NO_FLAG)
+def test_implicit_lookalikes_do_not_flag(risk_matcher, category, text):
+    assert category not in categories(risk_matcher, text)
+
+
+def test_long_gap_reaches_over_blockers_but_not_sentences():
+    lexicon = _tiny_lexicon(addiction=([], ["ran out .... sweats"], []))
+    lexicon["settings"]["gap"]["long_max_words"] = 6
+    matcher = RiskMatcher(lexicon)
+    # "to", "for", "not" block `...` but not `....`
+    assert categories(matcher, "ran out, not for long, sweats")
+    assert not categories(matcher, "ran out. sweats")
+    assert not categories(matcher, "ran out one two three four five six seven sweats")
+
+
+def test_long_gap_may_not_open_or_close_a_pattern():
+    with pytest.raises(LexiconError):
+        RiskMatcher(_tiny_lexicon(addiction=([], [".... sweats"], [])))
