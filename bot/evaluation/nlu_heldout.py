@@ -16,6 +16,8 @@ from collections import Counter, defaultdict
 from typing import Dict, List, Tuple
 
 from rasa.core.agent import Agent
+
+from bot.evaluation import quiet_rasa_logs
 from rasa.shared.nlu.training_data.loading import load_data
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -66,6 +68,7 @@ def main() -> int:
     parser.add_argument("--data", required=True)
     parser.add_argument("--min-accuracy", type=float, default=0.0)
     args = parser.parse_args()
+    quiet_rasa_logs()
 
     examples = [(m.get("text"), m.get("intent")) for m in load_data(args.data).intent_examples]
     agent = Agent.load(args.model)

@@ -21,6 +21,8 @@ import spacy
 import yaml
 from rasa.core.agent import Agent
 
+from bot.evaluation import quiet_rasa_logs
+
 from bot.nlu.risk_matcher import RiskMatcher, benchmark
 from bot.settings import PROJECT_ROOT
 
@@ -42,13 +44,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True)
     parser.add_argument("--data", required=True)
-    parser.add_argument("--known-shortfall", action="append", default=[], metavar="CATEGORY",
-                        help="a category whose recall is known to be below target (tracked in an "
-                             "open issue): reported as such, not failed; repeat per category")
+    parser.add_argument("--known-shortfall", action="append", default=[], metavar="NAME=FLOOR",
+                        help="a category (or false_flags) known to miss its target, tracked in an "
+                             "open issue: reported as BELOW TARGET, and failed only when worse "
+                             "than FLOOR (a recall, or for false_flags a rate); repeatable")
     parser.add_argument("--show-misses", action="store_true",
                         help="print the missed and falsely flagged messages (for analysis only: "
                              "tuning the lexicon on held-out messages would void the figures)")
     args = parser.parse_args()
+    quiet_rasa_logs()
+    floors = {name: float(value) for name, value in (item.split("=") for item in args.known_shortfall)}
 
     data = yaml.safe_load(Path(args.data).read_text())
     statements = data["risk_statements"]
@@ -75,8 +80,8 @@ def main() -> int:
         required = REQUIRED_RECALL.get(category, DEFAULT_REQUIRED_RECALL)
         if recall >= required:
             mark = ""
-        elif category in args.known_shortfall:
-            mark = "  BELOW TARGET (known shortfall, open issue)"
+        elif category in floors and recall >= floors[category]:
+            mark = f"  BELOW TARGET (known shortfall, open issue; floor {floors[category]:.2f})"
         else:
             mark = "  FAIL"
             ok = False
@@ -84,9 +89,15 @@ def main() -> int:
 
     false_flags = [(q, sorted(c)) for q, c in zip(ordinary, ordinary_found) if c]
     rate = len(false_flags) / len(ordinary)
-    ok &= rate <= MAX_FALSE_FLAG_RATE
+    if rate <= MAX_FALSE_FLAG_RATE:
+        flag_mark = ""
+    elif "false_flags" in floors and rate <= floors["false_flags"]:
+        flag_mark = f"  BELOW TARGET (known shortfall, open issue; ceiling {floors['false_flags']:.3f})"
+    else:
+        flag_mark = "  FAIL"
+        ok = False
     print(f"\nFalse flags on {len(ordinary)} ordinary questions: {len(false_flags)} "
-          f"({rate:.3f}; at most {MAX_FALSE_FLAG_RATE:.2f} allowed)")
+          f"({rate:.3f}; target at most {MAX_FALSE_FLAG_RATE:.2f}){flag_mark}")
     if args.show_misses:
         for text, categories in false_flags:
             print(f"  flagged {categories}: {text!r}")
@@ -99,8 +110,9 @@ def main() -> int:
     print(f"\nRisk detector time per message: {timing['match_us']:.0f} µs matching a ready spaCy doc "
           f"(what the Rasa component does), {timing['tokenize_and_match_us']:.0f} µs "
           f"including tokenization, over {int(timing['messages'])} messages")
-    shortfalls = [c for c in args.known_shortfall
-                  if sum(caught[c]) / max(1, len(caught[c])) < REQUIRED_RECALL.get(c, DEFAULT_REQUIRED_RECALL)]
+    shortfalls = [c for c in caught
+                  if sum(caught[c]) / len(caught[c]) < REQUIRED_RECALL.get(c, DEFAULT_REQUIRED_RECALL)]
+    shortfalls += ["false_flags"] if rate > MAX_FALSE_FLAG_RATE else []
     if not ok:
         print("\nFAIL: a requirement is not met")
     elif shortfalls:
