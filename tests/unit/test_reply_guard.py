@@ -148,3 +148,14 @@ def test_no_response_pastes_the_disclaimer_or_a_hotline():
             text = variation.get("text", "")
             assert SHORT not in text.lower(), f"{name}: the disclaimer is added in code"
             assert not re.search(r"\b(911|988|999|1-800)\b", text), f"{name}: numbers live in resources"
+
+
+def test_the_rest_channels_safety_net_goes_through_the_same_gate():
+    from bot.channels import SafetyNet
+
+    [message] = SafetyNet().reply("someone")
+    trouble = DOMAIN.responses["utter_technical_trouble"][0]["text"]
+    assert message["text"].startswith(trouble)
+    for number in ("911", "988"):
+        assert number in message["text"]
+    assert message["text"].endswith(DOMAIN.responses["utter_disclaimer_short"][0]["text"])
