@@ -10,12 +10,10 @@ Rasa component does with SpacyNLP's doc) and to tokenize + match a raw string.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from typing import Callable, List, Optional
 
-from bot.nlu.risk_matcher import RiskMatcher
+from bot.nlu.risk_matcher import RiskMatcher, benchmark
 
 _BASE = [
     # everyday questions (most traffic)
@@ -101,28 +99,13 @@ def benchmark_messages() -> List[str]:
 
 def run(rounds: int = 20, matcher: Optional[RiskMatcher] = None) -> dict:
     matcher = matcher or RiskMatcher.from_path()
-    messages = benchmark_messages()
-    docs = [matcher.make_doc(m) for m in messages]  # lower-cased, as SpacyNLP makes them
-    for doc in docs:  # warm-up
-        matcher.find(doc)
-    per_message: List[float] = []
-    for doc in docs:
-        t0 = time.perf_counter()
-        for _ in range(rounds):
-            matcher.find(doc)
-        per_message.append((time.perf_counter() - t0) / rounds * 1e6)
-    t0 = time.perf_counter()
-    for _ in range(rounds):
-        for text in messages:
-            matcher.find_text(text)
-    full = (time.perf_counter() - t0) / (rounds * len(messages)) * 1e6
-    per_message.sort()
+    result = benchmark(matcher, benchmark_messages(), rounds=rounds)
     return {
-        "messages": len(messages),
-        "match_mean_us": statistics.fmean(per_message),
-        "match_p95_us": per_message[int(0.95 * (len(per_message) - 1))],
-        "match_max_us": per_message[-1],
-        "tokenize_and_match_mean_us": full,
+        "messages": int(result["messages"]),
+        "match_mean_us": result["match_us"],
+        "match_p95_us": result["match_p95_us"],
+        "match_max_us": result["match_max_us"],
+        "tokenize_and_match_mean_us": result["tokenize_and_match_us"],
     }
 
 

@@ -3,7 +3,6 @@
 import os
 import uuid
 
-import pytest
 import yaml
 
 from bot.assistant_process import restart, start_assistant
