@@ -2,8 +2,6 @@
 
 import ast
 import copy
-import statistics
-import time
 from pathlib import Path
 from typing import List, Set
 
@@ -584,21 +582,6 @@ def test_matcher_module_does_not_import_rasa():
             assert not any(alias.name.split(".")[0] == "rasa" for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             assert (node.module or "").split(".")[0] != "rasa"
-
-
-def test_matching_is_well_under_a_millisecond_per_message(risk_matcher):
-    messages = bench_risk.benchmark_messages()
-    assert len(messages) >= 300
-    docs = [risk_matcher.make_doc(m) for m in messages]
-    for doc in docs:
-        risk_matcher.find(doc)
-    timings = []
-    for doc in docs:
-        t0 = time.perf_counter()
-        risk_matcher.find(doc)
-        timings.append(time.perf_counter() - t0)
-    # ~40 us on an idle machine; generous bound for a busy shared CI box
-    assert statistics.fmean(timings) < 0.0005
 
 
 def test_bench_run_reports_mean_microseconds(risk_matcher):
