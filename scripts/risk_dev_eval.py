@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List
+from typing import List
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -22,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 import spacy  # noqa: E402
 import yaml  # noqa: E402
 
+from bot.evaluation.risk_scoring import score  # noqa: E402
 from bot.nlu.risk_matcher import DEFAULT_LEXICON_PATH, RiskMatcher, benchmark  # noqa: E402
 
 SPACY_PIPELINE = ROOT / "var" / "spacy" / "en_kratom_lookup"
@@ -39,31 +39,19 @@ def main(argv: List[str] | None = None) -> int:
 
     data = yaml.safe_load(args.data.read_text(encoding="utf-8"))
     matcher = RiskMatcher.from_path(args.lexicon, nlp=spacy.load(SPACY_PIPELINE))
-    caught: Dict[str, List[bool]] = defaultdict(list)
-    misses = []
-    for statement in data["risk_statements"]:
-        found = {f.category for f in matcher.find_text(statement["text"])}
-        for category in statement["categories"]:
-            caught[category].append(category in found)
-            if category not in found:
-                misses.append((category, statement["text"], sorted(found)))
     ordinary = data["ordinary_questions"]
-    false_flags = []
-    for text in ordinary:
-        found = matcher.find_text(text)
-        if found:
-            false_flags.append((text, [(f.category, f.text) for f in found]))
+    result = score(data["risk_statements"], ordinary,
+                   lambda text: {f.category for f in matcher.find_text(text)})
 
     print(f"lexicon {matcher.version} on {args.data}")
     print(f"{'category':18} {'n':>4} {'recall':>7}")
-    for category in sorted(caught):
-        hits = caught[category]
-        print(f"{category:18} {len(hits):4d} {sum(hits) / len(hits):7.3f}")
-    print(f"false flags: {len(false_flags)}/{len(ordinary)} = {len(false_flags) / len(ordinary):.3f}")
+    for category in sorted(result.caught):
+        print(f"{category:18} {len(result.caught[category]):4d} {result.recall(category):7.3f}")
+    print(f"false flags: {len(result.false_flags)}/{len(ordinary)} = {result.false_flag_rate:.3f}")
     if args.verbose:
-        for category, text, got in misses:
+        for category, text, got in result.misses:
             print(f"  missed {category}: {text!r} (found {got})")
-        for text, got in false_flags:
+        for text, got in result.false_flags:
             print(f"  false flag {got}: {text!r}")
     timing = benchmark(matcher, [s["text"] for s in data["risk_statements"]] + ordinary)
     print(

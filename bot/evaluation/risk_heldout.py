@@ -13,15 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Set
+from typing import List, Set
 
 import spacy
 import yaml
 from rasa.core.agent import Agent
 
 from bot.evaluation import quiet_rasa_logs
+from bot.evaluation.risk_scoring import score
 
 from bot.nlu.risk_matcher import RiskMatcher, benchmark
 from bot.settings import PROJECT_ROOT
@@ -60,23 +60,15 @@ def main() -> int:
     ordinary = data["ordinary_questions"]
 
     agent = Agent.load(args.model)
-    found = asyncio.run(flagged_categories(agent, [s["text"] for s in statements]))
-    ordinary_found = asyncio.run(flagged_categories(agent, ordinary))
-
-    caught: Dict[str, List[bool]] = defaultdict(list)
-    misses = []
-    for statement, categories in zip(statements, found):
-        for category in statement["categories"]:
-            hit = category in categories
-            caught[category].append(hit)
-            if not hit:
-                misses.append((category, statement["text"], sorted(categories)))
+    texts = [s["text"] for s in statements] + list(ordinary)
+    found = dict(zip(texts, asyncio.run(flagged_categories(agent, texts))))
+    result = score(statements, ordinary, found.__getitem__)
 
     ok = True
     print(f"{'category':18} {'n':>4} {'recall':>7} {'required':>9}")
-    for category in sorted(caught):
-        hits = caught[category]
-        recall = sum(hits) / len(hits)
+    for category in sorted(result.caught):
+        hits = result.caught[category]
+        recall = result.recall(category)
         required = REQUIRED_RECALL.get(category, DEFAULT_REQUIRED_RECALL)
         if recall >= required:
             mark = ""
@@ -87,8 +79,7 @@ def main() -> int:
             ok = False
         print(f"{category:18} {len(hits):4d} {recall:7.3f} {required:9.2f}{mark}")
 
-    false_flags = [(q, sorted(c)) for q, c in zip(ordinary, ordinary_found) if c]
-    rate = len(false_flags) / len(ordinary)
+    rate = result.false_flag_rate
     if rate <= MAX_FALSE_FLAG_RATE:
         flag_mark = ""
     elif "false_flags" in floors and rate <= floors["false_flags"]:
@@ -96,13 +87,13 @@ def main() -> int:
     else:
         flag_mark = "  FAIL"
         ok = False
-    print(f"\nFalse flags on {len(ordinary)} ordinary questions: {len(false_flags)} "
+    print(f"\nFalse flags on {len(ordinary)} ordinary questions: {len(result.false_flags)} "
           f"({rate:.3f}; target at most {MAX_FALSE_FLAG_RATE:.2f}){flag_mark}")
     if args.show_misses:
-        for text, categories in false_flags:
+        for text, categories in result.false_flags:
             print(f"  flagged {categories}: {text!r}")
         print("\nMissed:")
-        for category, text, got in misses:
+        for category, text, got in result.misses:
             print(f"  {category}: {text!r} (found {got})")
 
     matcher = RiskMatcher.from_path(nlp=spacy.load(SPACY_PIPELINE))
@@ -110,8 +101,8 @@ def main() -> int:
     print(f"\nRisk detector time per message: {timing['match_us']:.0f} µs matching a ready spaCy doc "
           f"(what the Rasa component does), {timing['tokenize_and_match_us']:.0f} µs "
           f"including tokenization, over {int(timing['messages'])} messages")
-    shortfalls = [c for c in caught
-                  if sum(caught[c]) / len(caught[c]) < REQUIRED_RECALL.get(c, DEFAULT_REQUIRED_RECALL)]
+    shortfalls = [c for c in result.caught
+                  if result.recall(c) < REQUIRED_RECALL.get(c, DEFAULT_REQUIRED_RECALL)]
     shortfalls += ["false_flags"] if rate > MAX_FALSE_FLAG_RATE else []
     if not ok:
         print("\nFAIL: a requirement is not met")
