@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
-from bot.content import load_directory
+from bot.content import load_directory, response_text
 from bot.safety import Disclaimers, ReplyContext, ResponseTraits, guard_text
 from bot.settings import MAX_MESSAGE_CHARS, PROJECT_ROOT, configured_locale
 
@@ -60,21 +60,14 @@ def parse_request(body: Any) -> Tuple[str, str, Optional[Dict[str, Any]]]:
     return sender.strip(), message, metadata
 
 
-def _domain_text(responses: Dict[str, Any], name: str) -> str:
-    return str(responses[name][0]["text"])
-
-
 class SafetyNet:
     """The reply sent when the assistant produced nothing for a message."""
 
     def __init__(self) -> None:
         with (PROJECT_ROOT / "domain.yml").open(encoding="utf-8") as handle:
             responses = yaml.safe_load(handle)["responses"]
-        self.trouble = _domain_text(responses, "utter_technical_trouble")
-        self.disclaimers = Disclaimers(
-            full=_domain_text(responses, "utter_disclaimer_full"),
-            short=_domain_text(responses, "utter_disclaimer_short"),
-        )
+        self.trouble = response_text(responses, "utter_technical_trouble")
+        self.disclaimers = Disclaimers.from_responses(responses)
         self.locale = configured_locale()
         load_directory(self.locale)
 

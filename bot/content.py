@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import yaml
 
@@ -23,6 +23,8 @@ RISK_PRIORITY: Tuple[str, ...] = (
 )
 
 ALLOWED_URL_PREFIX = "https://"
+DISCLAIMER_FULL_RESPONSE = "utter_disclaimer_full"
+DISCLAIMER_SHORT_RESPONSE = "utter_disclaimer_short"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,14 @@ def parse_directory(raw: dict) -> ResourceDirectory:
         locale=str(raw["locale"]), name=str(raw.get("name", raw["locale"])),
         services=services, categories=categories,
     )
+
+
+def response_text(responses: Mapping[str, Any], name: str) -> str:
+    """The text of a domain response's first variation; a missing one is a content error."""
+    variations = responses.get(name) or []
+    if not variations or not variations[0].get("text"):
+        raise ContentError(f"domain.yml must define {name} with a text")
+    return str(variations[0]["text"])
 
 
 def available_locales(directory: Path = RESOURCES_DIR) -> Tuple[str, ...]:

@@ -25,8 +25,6 @@ logger = logging.getLogger(__name__)
 RISK_ENTITY = "risk"
 SUGGESTED_TOPICS_SLOT = "suggested_topics"
 TOPIC_MENU_RESPONSE = "utter_topic_menu"
-DISCLAIMER_FULL_RESPONSE = "utter_disclaimer_full"
-DISCLAIMER_SHORT_RESPONSE = "utter_disclaimer_short"
 
 
 def _events_since_latest_user_message(tracker: DialogueStateTracker) -> List[Any]:
@@ -102,17 +100,7 @@ class GuardedResponseGenerator(TemplatedNaturalLanguageGenerator):
         # model's responses later, so everything derived from them is derived here.
         self._responses = responses
         self.topic_titles = self._topic_titles(responses)
-        self.disclaimers = (
-            Disclaimers(full=self._first_text(DISCLAIMER_FULL_RESPONSE),
-                        short=self._first_text(DISCLAIMER_SHORT_RESPONSE))
-            if responses else None
-        )
-
-    def _first_text(self, response_name: str) -> str:
-        variations = self._responses.get(response_name) or []
-        if not variations or not variations[0].get("text"):
-            raise ContentError(f"domain.yml must define {response_name} with a text")
-        return str(variations[0]["text"])
+        self.disclaimers = Disclaimers.from_responses(responses) if responses else None
 
     @staticmethod
     def _topic_titles(responses: Dict[Text, List[Dict[Text, Any]]]) -> Dict[str, str]:

@@ -19,7 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, List, Mapping, Optional, Set, Tuple
 
-from bot.content import RISK_PRIORITY, ResourceDirectory, Service
+from bot.content import (
+    DISCLAIMER_FULL_RESPONSE, DISCLAIMER_SHORT_RESPONSE, RISK_PRIORITY, ResourceDirectory,
+    Service, response_text,
+)
 
 BULLET = "•"
 
@@ -54,6 +57,12 @@ class ResponseTraits:
 class Disclaimers:
     full: str
     short: str
+
+    @classmethod
+    def from_responses(cls, responses: Mapping[str, Any]) -> "Disclaimers":
+        """Both disclaimer texts, which reviewers edit in domain.yml like any response."""
+        return cls(full=response_text(responses, DISCLAIMER_FULL_RESPONSE),
+                   short=response_text(responses, DISCLAIMER_SHORT_RESPONSE))
 
 
 def order_by_urgency(categories: Iterable[str]) -> Tuple[str, ...]:
