@@ -7,7 +7,8 @@ RASA := $(PY) -m rasa
 MODEL := models/kratom.tar.gz
 SPACY_PIPELINE := var/spacy/en_kratom_lookup
 # The spaCy pipeline's meta.json changes only when set-up rebuilds it (its tokens feed training).
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_PIPELINE)/meta.json
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) bot/nlu/risk_lexicon.yml \
+	$(SPACY_PIPELINE)/meta.json
 export PYTHONPATH := $(CURDIR)
 # Rasa would otherwise send telemetry and crash reports; nothing leaves this machine.
 export RASA_TELEMETRY_ENABLED := false
@@ -15,12 +16,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Training cache inside the project (git-ignored), not shared with other checkouts.
 export RASA_CACHE_DIRECTORY := $(CURDIR)/.rasa/cache
 
-.PHONY: help setup validate train run test unit stories e2e browser eval eval-nlu eval-risk bench chat conversations clean
+.PHONY: help setup validate train run test unit stories e2e browser eval eval-nlu eval-risk risk-crossval bench chat conversations clean
 
 help:
 	@echo "make run    set up, train if needed, start the assistant (REST :5005, demo page :8080)"
 	@echo "make test   set up, validate, train if needed, run every test and the held-out evaluations"
 	@echo "make eval   held-out accuracy and risk-detection figures;  make bench   reply latency"
+	@echo "make risk-crossval   risk detection per training writer, held out in turn (develop here)"
 	@echo "make chat   talk to the running assistant;  make conversations   list stored conversations"
 
 setup:
@@ -51,15 +53,24 @@ eval-nlu: $(MODEL)
 	$(PY) -m bot.evaluation.nlu_heldout --model $(MODEL) --data tests/heldout/nlu.yml --min-accuracy 0.90
 
 # Held-out results still short of the issue's targets (open issue "Risk phrases lead to help"),
-# each with the floor measured on 2026-11-26 (held-out v2): reported as BELOW TARGET on every
-# run, and failed only if it gets worse than the floor. Raise floors as results improve; drop a
-# name once it meets its target. `make eval-risk RISK_KNOWN_SHORTFALLS=` checks the targets.
-RISK_KNOWN_SHORTFALLS ?= emergency=0.90 self_harm=0.77 addiction=0.83 mixing=0.86 \
+# each with the floor measured on 2026-11-26 with the lexicon and classifier together: reported
+# as BELOW TARGET on every run, and failed only if worse than the floor. Raise floors as results
+# improve; drop a name once it meets its target. `make eval-risk RISK_V2_SHORTFALLS=
+# RISK_V3_SHORTFALLS=` checks the targets. v2 and v3 were each written blind by another writer.
+RISK_V2_SHORTFALLS ?= emergency=0.90 self_harm=0.77 addiction=0.83 mixing=0.86 \
 	concentrated_7oh=0.81 pregnancy=0.94 false_flags=0.09
+RISK_V3_SHORTFALLS ?=
 
 eval-risk: $(MODEL)
 	$(PY) -m bot.evaluation.risk_heldout --model $(MODEL) --data tests/heldout/risk.yml \
-		$(foreach category,$(RISK_KNOWN_SHORTFALLS),--known-shortfall $(category))
+		$(foreach category,$(RISK_V2_SHORTFALLS),--known-shortfall $(category))
+	$(PY) -m bot.evaluation.risk_heldout --model $(MODEL) --data tests/heldout/risk_v3.yml \
+		$(foreach category,$(RISK_V3_SHORTFALLS),--known-shortfall $(category))
+
+# Each writer in data/risk/ held out from the classifier's training in turn: the figures to
+# develop against (about 2 minutes; not part of `make test`).
+risk-crossval: setup
+	$(PY) -m bot.evaluation.risk_crossval
 
 eval: eval-nlu eval-risk
 

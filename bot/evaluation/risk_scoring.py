@@ -1,7 +1,7 @@
 """Scoring a risk detector on a set of labelled statements and ordinary questions.
 
 Shared by the held-out evaluation (`make eval-risk`, through the trained model) and the
-development-set script (`scripts/risk_dev_eval.py`, through the matcher alone).
+writer-by-writer cross-validation (`make risk-crossval`, lexicon alone and combined).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ class RiskScore:
     misses: List[Tuple[str, str, List[str]]] = field(default_factory=list)
     false_flags: List[Tuple[str, List[str]]] = field(default_factory=list)
     ordinary_count: int = 0
+    # Statements also flagged with a category they were not labelled with (wrong help first).
+    extra_flags: List[Tuple[str, List[str]]] = field(default_factory=list)
+    statement_count: int = 0
 
     def recall(self, category: str) -> float:
         hits = self.caught[category]
@@ -26,6 +29,10 @@ class RiskScore:
     def false_flag_rate(self) -> float:
         return len(self.false_flags) / self.ordinary_count
 
+    @property
+    def extra_flag_rate(self) -> float:
+        return len(self.extra_flags) / max(1, self.statement_count)
+
 
 def score(
     statements: Sequence[Mapping],
@@ -33,9 +40,12 @@ def score(
     flagged: Callable[[str], Iterable[str]],
 ) -> RiskScore:
     """`flagged(text)` gives the categories a detector found in one message."""
-    result = RiskScore(ordinary_count=len(ordinary))
+    result = RiskScore(ordinary_count=len(ordinary), statement_count=len(statements))
     for statement in statements:
         found: Set[str] = set(flagged(statement["text"]))
+        extra = found - set(statement["categories"])
+        if extra:
+            result.extra_flags.append((statement["text"], sorted(extra)))
         for category in statement["categories"]:
             hit = category in found
             result.caught[category].append(hit)

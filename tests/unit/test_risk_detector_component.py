@@ -164,11 +164,11 @@ def test_spacynlp_lowercases_and_the_tokenizer_gets_lemmas(run_risk_pipeline):
 # --------------------------------------------------------------------------- registration
 
 
-def test_component_is_registered_as_non_trainable_entity_extractor():
+def test_component_is_registered_as_trainable_entity_extractor():
     registered = DefaultV1Recipe._from_registry(DETECTOR_PATH)
     assert registered.clazz is RiskPhraseDetector
     assert registered.types == {DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR}
-    assert registered.is_trainable is False
+    assert registered.is_trainable is True
 
 
 def test_config_yml_pipeline_validates_and_predicts_through_rasa_graph(
@@ -187,7 +187,8 @@ def test_config_yml_pipeline_validates_and_predicts_through_rasa_graph(
         "pipeline": [
             {"name": "SpacyNLP", "model": str(risk_test_spacy_pipeline_dir)},
             {"name": "SpacyTokenizer"},
-            {"name": DETECTOR_PATH},
+            # Lexicon only: the untrained graph has no classifier to load.
+            {"name": DETECTOR_PATH, "training_data": []},
         ],
         "policies": [],
     }
@@ -376,3 +377,63 @@ def test_missing_lexicon_fails_loudly_at_load_time(
             risk_test_execution_context,
             {"lexicon_path": str(tmp_path / "nope.yml")},
         )
+
+
+# --------------------------------------------------------------------------- the classifier
+
+
+def test_training_stores_a_classifier_that_load_brings_back(
+    run_risk_pipeline, risk_test_execution_context, tmp_path
+):
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from tests.unit.test_risk_classifier import invented_word_writers
+
+    data_dir = tmp_path / "risk"
+    data_dir.mkdir()
+    invented_word_writers(data_dir)
+    (tmp_path / "storage").mkdir()
+    storage = LocalModelStorage(tmp_path / "storage")
+    config = {**RiskPhraseDetector.get_default_config(), "training_data": [str(data_dir)]}
+    resource = Resource("RiskPhraseDetector")
+    topic_questions = TrainingData(training_examples=[
+        Message(data={TEXT: "what is kratom", "intent": "ask_what_is_kratom"}),
+        Message(data={TEXT: "I overdosed on kratom", "intent": "ask_safety"}),
+    ])
+    trained = RiskPhraseDetector.create(config, storage, resource, risk_test_execution_context)
+    assert trained.train(topic_questions) == resource
+
+    loaded = RiskPhraseDetector.load(config, storage, resource, risk_test_execution_context)
+    assert loaded.classifier.decisions == trained.classifier.decisions
+    message = run_risk_pipeline("ready for the zorblax thing", detector=loaded)
+    (entity,) = risk_entities(message)
+    assert entity["value"] == "self_harm"
+    assert (entity["start"], entity["end"]) == (0, len("ready for the zorblax thing"))
+    assert 0 < entity["confidence_entity"] <= 1.0
+    # The lexicon still works alongside, with its own span and confidence.
+    emergency = risk_entities(run_risk_pipeline("my friend is not breathing", detector=loaded))
+    assert [e["value"] for e in emergency] == ["emergency"]
+    assert emergency[0]["confidence_entity"] == 1.0 and emergency[0]["start"] > 0
+
+
+def test_loading_without_a_trained_classifier_fails_loudly(risk_test_execution_context, tmp_path):
+    storage = LocalModelStorage(tmp_path / "storage")
+    with pytest.raises(ValueError):
+        RiskPhraseDetector.load(RiskPhraseDetector.get_default_config(), storage,
+                                Resource("RiskPhraseDetector"), risk_test_execution_context)
+
+
+def test_fingerprint_follows_the_training_files_and_the_lexicon(tmp_path):
+    data_dir = tmp_path / "risk"
+    data_dir.mkdir()
+    lexicon = tmp_path / "lexicon.yml"
+    lexicon.write_text(DEFAULT_LEXICON_PATH.read_text())
+    config = {"training_data": [str(data_dir)], "lexicon_path": str(lexicon)}
+    (data_dir / "a.yml").write_text("risk_statements: []\n")
+    before = RiskPhraseDetector.fingerprint_addon(config)
+    assert RiskPhraseDetector.fingerprint_addon(config) == before
+    (data_dir / "a.yml").write_text("risk_statements: []\nordinary_questions: [hi]\n")
+    after_data = RiskPhraseDetector.fingerprint_addon(config)
+    assert after_data != before
+    lexicon.write_text(lexicon.read_text() + "\n# edited\n")
+    assert RiskPhraseDetector.fingerprint_addon(config) != after_data

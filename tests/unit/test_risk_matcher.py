@@ -444,7 +444,7 @@ def test_suicidal_spellings(risk_matcher, text):
 
 
 def test_finding_offsets_point_at_the_original_text(risk_matcher):
-    text = "Help!! My Friend Took Too Much Kratom and WON'T wake up"
+    text = "OMG!! My Friend Took Too Much Kratom and WON'T wake up"
     findings = risk_matcher.find_text(text)
     assert [f.category for f in findings] == ["emergency"]
     finding = findings[0]

@@ -1,0 +1,90 @@
+"""Risk detection measured writer by writer on the training data (`make risk-crossval`).
+
+Each writer's file in data/risk/ is held out in turn: the classifier is trained (thresholds
+included) on the other writers and the NLU topic questions, then that writer's messages are
+scored by the lexicon alone and by lexicon and classifier combined, as the RiskPhraseDetector
+decides. Files the lexicon was tuned on (`lexicon_tuned: true`) are trained on but not scored,
+because the lexicon's figures there are inflated. This is the figure to develop against; the
+held-out sets in tests/heldout/ are measured by `make eval-risk` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import spacy
+import yaml
+from rasa.shared.nlu.training_data.loading import load_data
+
+from bot.evaluation import quiet_rasa_logs
+from bot.evaluation.risk_scoring import RiskScore, score
+from bot.nlu.risk_classifier import RiskClassifier, RiskExamples, risk_example_files
+from bot.nlu.risk_matcher import DEFAULT_LEXICON_PATH, RiskMatcher
+from bot.settings import PROJECT_ROOT
+
+SPACY_PIPELINE = PROJECT_ROOT / "var" / "spacy" / "en_kratom_lookup"
+
+
+def _row(name: str, result: RiskScore, categories: List[str]) -> str:
+    cells = " ".join(f"{result.recall(c):6.2f}" if result.caught[c] else "     -"
+                     for c in categories)
+    return f"  {name:9} {cells}  {result.false_flag_rate:6.3f}  {result.extra_flag_rate:5.2f}"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "data" / "risk")
+    parser.add_argument("--nlu", type=Path, default=PROJECT_ROOT / "data" / "nlu")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="list each held-out writer's misses and false flags")
+    args = parser.parse_args(argv)
+    quiet_rasa_logs()
+    if "heldout" in args.data.resolve().parts:
+        print("refusing to develop on the held-out sets; `make eval-risk` measures them")
+        return 2
+
+    matcher = RiskMatcher.from_path(DEFAULT_LEXICON_PATH, nlp=spacy.load(SPACY_PIPELINE))
+    topic_questions = [m.get("text") for m in load_data(str(args.nlu)).intent_examples]
+    files = risk_example_files([args.data])
+    categories = sorted(RiskExamples.from_files(files).categories)
+    print(f"{'':11}" + " ".join(f"{c[:6]:>6}" for c in categories) + "  ffrate  extra")
+    pooled = {"lexicon": [], "combined": []}
+    for held in files:
+        data = yaml.safe_load(held.read_text(encoding="utf-8"))
+        if data.get("lexicon_tuned"):
+            continue
+        examples = RiskExamples.from_files(f for f in files if f != held)
+        examples.add_background(topic_questions, matcher.categories_in)
+        started = time.perf_counter()
+        classifier = RiskClassifier.train(examples, lexicon=matcher.categories_in)
+        seconds = time.perf_counter() - started
+        statements, ordinary = data["risk_statements"], data["ordinary_questions"]
+        texts = [s["text"] for s in statements] + list(ordinary)
+        lexicon = {t: matcher.categories_in(t) for t in texts}
+        combined = {t: set(classifier.decide(t, lexicon[t])) for t in texts}
+        print(f"{held.stem} held out ({len(statements)} statements, {len(ordinary)} ordinary; "
+              f"trained in {seconds:.0f} s)")
+        for name, found in (("lexicon", lexicon), ("combined", combined)):
+            result = score(statements, ordinary, found.__getitem__)
+            pooled[name].append((statements, ordinary, found))
+            print(_row(name, result, categories))
+            if args.verbose and name == "combined":
+                for category, text, got in result.misses:
+                    print(f"      missed {category}: {text!r} (found {got})")
+                for text, got in result.false_flags:
+                    print(f"      false flag {got}: {text!r}")
+    print("all held-out writers pooled")
+    for name, parts in pooled.items():
+        statements = [s for part in parts for s in part[0]]
+        ordinary = [o for part in parts for o in part[1]]
+        found = {t: f for part in parts for t, f in part[2].items()}
+        print(_row(name, score(statements, ordinary, found.__getitem__), categories))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""Learned second opinion for the risk detector (no Rasa imports).
+
+The lexicon (`risk_matcher.py`) catches the phrasings staff wrote down; people in crisis also
+describe things nobody wrote down ("everything is going dark", "I've written letters to my
+kids"), and the lexicon also fires on harmless uses of its words ("the suspense is killing
+me"). This module learns from labelled messages in `data/risk/*.yml`: one logistic regression
+per category over word and character n-grams of the lower-cased text (apostrophes dropped, so
+"can't" and "cant" look the same).
+
+Per category the final decision combines both detectors::
+
+    flagged = score >= threshold  or  (lexicon matched  and  score >= lexicon_floor)
+
+`threshold` lets the classifier add what the lexicon misses; `lexicon_floor` lets it overrule a
+lexicon match it is nearly sure is harmless. Both are chosen on out-of-fold scores (each
+writer's file scored by models trained on the other writers), measured only on writers the
+lexicon was not tuned on: the highest recall whose false-flag rate on the ordinary messages
+stays within the category's budget. Emergency and self-harm get larger budgets: a missed
+crisis costs far more than crisis numbers shown to someone who only asked a question.
+
+File format (one file per writer, see data/risk/README.md)::
+
+    lexicon_tuned: true     # optional: the lexicon was tuned on this file
+    risk_statements:
+    - text: "..."
+      categories: [emergency, mixing]
+    ordinary_questions:
+    - "..."
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import (
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
+
+import numpy as np
+import yaml
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+# Share of the ordinary messages each category may flag (out of fold, lexicon included).
+# Doubling the crisis budgets from 1% to 2% raised self-harm recall from 0.75 to 0.94 with
+# each training writer held out, for 0.5 points more false flags (make risk-crossval).
+DEFAULT_FALSE_FLAG_BUDGET: Dict[str, float] = {
+    "emergency": 0.020,
+    "self_harm": 0.020,
+    "addiction": 0.004,
+    "mixing": 0.004,
+    "pregnancy": 0.002,
+    "minor": 0.002,
+    "concentrated_7oh": 0.002,
+}
+DEFAULT_BUDGET = 0.002
+# Share of the other categories' statements a category may flag (out of fold).
+CROSS_CATEGORY_BUDGET = 0.05
+# Categories where the lexicon is overruled only below the lowest score of any real crisis
+# message it matched (see _choose_decision).
+RECALL_FIRST = frozenset({"emergency", "self_harm"})
+MIN_POSITIVES = 5
+MIN_WRITERS = 3
+_APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
+
+Lexicon = Callable[[str], Set[str]]
+
+
+def normalise(text: str) -> str:
+    """Lower case without apostrophes, so contractions typed either way share features."""
+    return _APOSTROPHES.sub("", text.lower())
+
+
+@dataclass
+class RiskExamples:
+    """Labelled messages: risk statements with their categories, and ordinary messages, each
+    with the writer (file) it came from."""
+
+    texts: List[str] = field(default_factory=list)
+    labels: List[FrozenSet[str]] = field(default_factory=list)
+    writers: List[int] = field(default_factory=list)
+    is_ordinary: List[bool] = field(default_factory=list)
+    lexicon_tuned_writers: Set[int] = field(default_factory=set)
+    writer_names: List[str] = field(default_factory=list)
+    # Extra negatives (e.g. the NLU topic questions): trained on, never used to set thresholds.
+    background: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[Path]) -> "RiskExamples":
+        examples = cls()
+        for path in paths:
+            examples.add_file(Path(path))
+        return examples
+
+    def add_file(self, path: Path) -> None:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        writer = len(self.writer_names)
+        self.writer_names.append(path.stem)
+        if data.get("lexicon_tuned"):
+            self.lexicon_tuned_writers.add(writer)
+        for item in data.get("risk_statements") or []:
+            categories = frozenset(item["categories"])
+            if not categories:
+                raise ValueError(f"{path}: statement without categories: {item['text']!r}")
+            self._add(item["text"], categories, writer, ordinary=False)
+        for text in data.get("ordinary_questions") or []:
+            self._add(text, frozenset(), writer, ordinary=True)
+
+    def add_background(self, texts: Iterable[str], lexicon: Optional[Lexicon] = None) -> None:
+        """Adds ordinary messages from elsewhere (the NLU topic questions) as extra negatives.
+        Any the lexicon flags are left out, so that a personal statement hiding among them
+        never teaches the classifier that it is harmless."""
+        known = set(self.texts) | set(self.background)
+        for text in texts:
+            if text and text not in known and not (lexicon and lexicon(text)):
+                known.add(text)
+                self.background.append(text)
+
+    def _add(self, text: str, labels: FrozenSet[str], writer: int, ordinary: bool) -> None:
+        self.texts.append(text)
+        self.labels.append(labels)
+        self.writers.append(writer)
+        self.is_ordinary.append(ordinary)
+
+    @property
+    def categories(self) -> Tuple[str, ...]:
+        return tuple(sorted({c for labels in self.labels for c in labels}))
+
+    def subset(self, keep: Callable[[int], bool]) -> "RiskExamples":
+        """The examples of the writers `keep(writer)` accepts (background kept)."""
+        part = RiskExamples(lexicon_tuned_writers=set(self.lexicon_tuned_writers),
+                            writer_names=list(self.writer_names),
+                            background=list(self.background))
+        for i, writer in enumerate(self.writers):
+            if keep(writer):
+                part._add(self.texts[i], self.labels[i], writer, self.is_ordinary[i])
+        return part
+
+
+def risk_example_files(paths: Sequence[Path]) -> List[Path]:
+    """The YAML files under each path (a file, or a folder searched recursively), sorted."""
+    files: List[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.yml") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"risk training data not found: {path}")
+    return files
+
+
+class _Features:
+    """Word 1-3-grams and character 2-5-grams (within word boundaries), tf-idf weighted."""
+
+    def __init__(self) -> None:
+        common = dict(preprocessor=normalise, sublinear_tf=True, min_df=2, dtype=np.float32)
+        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 3),
+                                     token_pattern=r"[a-z0-9]+", **common)
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common)
+
+    def fit(self, texts: Sequence[str]) -> "_Features":
+        self.words.fit(texts)
+        self.chars.fit(texts)
+        return self
+
+    def transform(self, texts: Sequence[str]):
+        return hstack([self.words.transform(texts), self.chars.transform(texts)]).tocsr()
+
+
+def _model(seed: int) -> LogisticRegression:
+    return LogisticRegression(C=8.0, class_weight="balanced", solver="liblinear",
+                              max_iter=1000, random_state=seed)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A category's two thresholds (see the module docstring)."""
+
+    threshold: float
+    lexicon_floor: float
+
+    def flags(self, score: float, lexicon_matched: bool) -> bool:
+        return score >= self.threshold or (lexicon_matched and score >= self.lexicon_floor)
+
+
+class RiskClassifier:
+    """Per-category linear models and the decisions that combine them with the lexicon."""
+
+    def __init__(
+        self,
+        features: _Features,
+        models: Mapping[str, LogisticRegression],
+        decisions: Mapping[str, Decision],
+    ) -> None:
+        self._features = features
+        self._models = dict(models)
+        self.decisions = dict(decisions)
+
+    @property
+    def categories(self) -> Tuple[str, ...]:
+        return tuple(self._models)
+
+    @classmethod
+    def train(
+        cls,
+        examples: RiskExamples,
+        lexicon: Optional[Lexicon] = None,
+        false_flag_budget: Optional[Mapping[str, float]] = None,
+        seed: int = 2604,
+    ) -> "RiskClassifier":
+        budget = {**DEFAULT_FALSE_FLAG_BUDGET, **(false_flag_budget or {})}
+        if not any(examples.is_ordinary) or all(examples.is_ordinary):
+            raise ValueError("risk classifier needs risk statements and ordinary messages")
+        texts = examples.texts + examples.background
+        labels = examples.labels + [frozenset()] * len(examples.background)
+        categories = [c for c in examples.categories
+                      if sum(c in labels_ for labels_ in labels) >= MIN_POSITIVES]
+        targets = {c: np.array([c in labels_ for labels_ in labels]) for c in categories}
+
+        held_out = _out_of_fold_scores(examples, targets, seed)
+        writers = np.array(examples.writers)
+        chosen = ~np.isin(writers, sorted(examples.lexicon_tuned_writers))
+        if not chosen.any():
+            chosen = np.ones(len(writers), dtype=bool)
+        ordinary = np.array(examples.is_ordinary)
+        lexicon_found = [lexicon(t) if lexicon else set() for t in examples.texts]
+
+        decisions: Dict[str, Decision] = {}
+        for category in categories:
+            rows = chosen & ~np.isnan(held_out[category])
+            matched = np.array([category in found for found in lexicon_found])
+            decisions[category] = _choose_decision(
+                held_out[category][rows],
+                targets[category][: len(examples.texts)][rows],
+                matched[rows],
+                ordinary[rows],
+                budget.get(category, DEFAULT_BUDGET),
+                recall_first=category in RECALL_FIRST,
+                cross_budget=CROSS_CATEGORY_BUDGET,
+            )
+
+        features = _Features().fit(texts)
+        matrix = features.transform(texts)
+        models = {c: _model(seed).fit(matrix, targets[c]) for c in categories}
+        return cls(features, models, decisions)
+
+    def scores(self, texts: Sequence[str]) -> List[Dict[str, float]]:
+        """Each text's probability per category."""
+        if not texts:
+            return []
+        matrix = self._features.transform(texts)
+        per_category = {c: m.predict_proba(matrix)[:, 1] for c, m in self._models.items()}
+        return [{c: float(p[i]) for c, p in per_category.items()} for i in range(len(texts))]
+
+    def decide(self, text: str, lexicon_found: Iterable[str]) -> Dict[str, float]:
+        """The categories flagged for `text`, given what the lexicon found, with the scores.
+
+        A lexicon category this classifier has no model for is kept as the lexicon found it.
+        """
+        lexicon_found = set(lexicon_found)
+        (scored,) = self.scores([text])
+        flagged = {c: 1.0 for c in lexicon_found if c not in self.decisions}
+        for category, decision in self.decisions.items():
+            if decision.flags(scored[category], category in lexicon_found):
+                flagged[category] = scored[category]
+        return flagged
+
+
+def _writer_folds(examples: RiskExamples) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    """Leave one writer out (training rows include the background; test rows never do)."""
+    writers = np.array(examples.writers + [-1] * len(examples.background))
+    names = sorted(set(examples.writers))
+    if len(names) < MIN_WRITERS:
+        raise ValueError(f"risk classifier needs labelled files from at least {MIN_WRITERS} "
+                         f"writers to choose its thresholds; got {len(names)}")
+    for writer in names:
+        yield np.flatnonzero(writers != writer), np.flatnonzero(writers == writer)
+
+
+def _out_of_fold_scores(
+    examples: RiskExamples, targets: Mapping[str, np.ndarray], seed: int
+) -> Dict[str, np.ndarray]:
+    """Per category, every example's score from models that never saw its writer
+    (NaN where a fold had no positives to learn from)."""
+    texts = np.asarray(examples.texts + examples.background, dtype=object)
+    scores = {c: np.full(len(examples.texts), np.nan) for c in targets}
+    for train_idx, test_idx in _writer_folds(examples):
+        features = _Features().fit(texts[train_idx])
+        train_matrix = features.transform(texts[train_idx])
+        test_matrix = features.transform(texts[test_idx])
+        for category, target in targets.items():
+            if target[train_idx].any():
+                model = _model(seed).fit(train_matrix, target[train_idx])
+                scores[category][test_idx] = model.predict_proba(test_matrix)[:, 1]
+    return scores
+
+
+def _choose_decision(
+    scores: np.ndarray,
+    positive: np.ndarray,
+    lexicon_matched: np.ndarray,
+    ordinary: np.ndarray,
+    budget: float,
+    recall_first: bool = False,
+    cross_budget: float = 1.0,
+) -> Decision:
+    """The thresholds with the highest recall on `positive` rows whose false-flag rate on
+    `ordinary` rows stays within `budget`, and whose rate on the other categories' statements
+    stays within `cross_budget` (an addiction message should not open with "call 911 now");
+    ties go to fewer false flags. When even the strictest pair is over budget, the pair
+    closest to it."""
+    other = ~positive & ~ordinary
+    candidates = np.unique(np.concatenate([scores, [0.0, 1.0 + 1e-9]]))
+    # Vetoing a lexicon match only helps just above the score of a falsely matched message.
+    vetoable = np.unique(scores[ordinary & lexicon_matched])
+    floors = np.concatenate([[0.0], np.nextafter(vetoable, 2.0)])
+    if recall_first and (positive & lexicon_matched).any():
+        # Never overrule the lexicon on a message scored like any real crisis it matched.
+        floors = floors[floors <= scores[positive & lexicon_matched].min()]
+    best = None
+    for floor in floors:
+        lexicon_rows = lexicon_matched & (scores >= floor)
+        for threshold in candidates:
+            flagged = (scores >= threshold) | lexicon_rows
+            false_flags = flagged[ordinary].mean() if ordinary.any() else 0.0
+            recall = flagged[positive].mean() if positive.any() else 0.0
+            cross = flagged[other].mean() if other.any() else 0.0
+            over = max(0.0, false_flags - budget) + max(0.0, cross - cross_budget)
+            key = (-over, recall, -false_flags, threshold)
+            if best is None or key > best[0]:
+                best = (key, Decision(float(threshold), float(floor)))
+    return best[1]

@@ -1,0 +1,162 @@
+"""The learned half of the risk detector: data loading, threshold choice, decisions."""
+
+from pathlib import Path
+from typing import List
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.nlu.risk_classifier import (
+    Decision,
+    RiskClassifier,
+    RiskExamples,
+    _choose_decision,
+    normalise,
+    risk_example_files,
+)
+
+WRITER_COUNT = 3
+
+
+def write_writer(path: Path, statements: List[dict], ordinary: List[str], **extra) -> Path:
+    path.write_text(yaml.safe_dump({**extra, "risk_statements": statements,
+                                    "ordinary_questions": ordinary}), encoding="utf-8")
+    return path
+
+
+def invented_word_writers(folder: Path) -> List[Path]:
+    """Three writers who all call a crisis by a word no lexicon has ("zorblax")."""
+    files = []
+    for writer in range(WRITER_COUNT):
+        statements = [{"text": f"{opening} the zorblax thing {ending}", "categories": ["self_harm"]}
+                      for opening in ("tonight i will do", "i keep planning", "ready for")
+                      for ending in ("soon", f"writer {writer}", "for real")]
+        ordinary = [f"is kratom legal in state number {n} for writer {writer}" for n in range(8)]
+        ordinary += ["what does kratom taste like", "where does kratom grow"]
+        files.append(write_writer(folder / f"writer_{writer}.yml", statements, ordinary))
+    return files
+
+
+def test_normalise_folds_case_and_apostrophes():
+    assert normalise("I CAN’T stop") == normalise("i cant stop") == "i cant stop"
+    assert normalise("don't") == "dont"
+
+
+def test_examples_keep_writers_and_the_lexicon_tuned_flag(tmp_path):
+    first = write_writer(tmp_path / "a.yml", [{"text": "x", "categories": ["minor"]}], ["q"],
+                         lexicon_tuned=True)
+    second = write_writer(tmp_path / "b.yml", [{"text": "y", "categories": ["mixing"]}],
+                          ["r", "s"])
+    examples = RiskExamples.from_files([first, second])
+    assert examples.texts == ["x", "q", "y", "r", "s"]
+    assert examples.writers == [0, 0, 1, 1, 1]
+    assert examples.is_ordinary == [False, True, False, True, True]
+    assert examples.lexicon_tuned_writers == {0}
+    assert examples.categories == ("minor", "mixing")
+
+
+def test_a_statement_without_categories_is_rejected(tmp_path):
+    bad = write_writer(tmp_path / "bad.yml", [{"text": "x", "categories": []}], ["q"])
+    with pytest.raises(ValueError, match="without categories"):
+        RiskExamples.from_files([bad])
+
+
+def test_background_skips_known_texts_and_what_the_lexicon_flags(tmp_path):
+    examples = RiskExamples.from_files(
+        [write_writer(tmp_path / "a.yml", [{"text": "x", "categories": ["minor"]}], ["q"])])
+    examples.add_background(["q", "new question", "new question", "i overdosed", ""],
+                            lexicon=lambda text: {"emergency"} if "overdosed" in text else set())
+    assert examples.background == ["new question"]
+
+
+def test_example_files_are_found_in_folders_and_missing_paths_fail(tmp_path):
+    (tmp_path / "sub").mkdir()
+    write_writer(tmp_path / "sub" / "b.yml", [], [])
+    write_writer(tmp_path / "a.yml", [], [])
+    (tmp_path / "README.md").write_text("not data")
+    assert [p.name for p in risk_example_files([tmp_path])] == ["a.yml", "b.yml"]
+    with pytest.raises(FileNotFoundError):
+        risk_example_files([tmp_path / "absent"])
+
+
+def test_decision_flags_by_score_or_by_a_lexicon_match_above_the_floor():
+    decision = Decision(threshold=0.8, lexicon_floor=0.1)
+    assert decision.flags(0.9, lexicon_matched=False)
+    assert not decision.flags(0.5, lexicon_matched=False)
+    assert decision.flags(0.5, lexicon_matched=True)
+    assert not decision.flags(0.05, lexicon_matched=True)
+
+
+def test_chosen_threshold_keeps_false_flags_within_budget():
+    scores = np.array([0.9, 0.7, 0.4, 0.6, 0.3, 0.2, 0.1, 0.05])
+    positive = np.array([True, True, True, False, False, False, False, False])
+    ordinary = ~positive
+    no_lexicon = np.zeros(len(scores), dtype=bool)
+    strict = _choose_decision(scores, positive, no_lexicon, ordinary, budget=0.0)
+    assert strict.threshold > 0.6  # above every ordinary score: 0.7 and 0.9 caught
+    loose = _choose_decision(scores, positive, no_lexicon, ordinary, budget=0.2)
+    assert 0.3 < loose.threshold <= 0.4  # one of five ordinary may be flagged: all caught
+
+
+def test_lexicon_false_match_is_overruled_only_when_nothing_real_is_lost():
+    scores = np.array([0.9, 0.2, 0.02, 0.1, 0.1, 0.1])
+    positive = np.array([True, True, False, False, False, False])
+    lexicon = np.array([True, True, True, False, False, False])  # matched a harmless message
+    ordinary = ~positive
+    decision = _choose_decision(scores, positive, lexicon, ordinary, budget=0.0)
+    assert 0.02 < decision.lexicon_floor <= 0.2
+    assert decision.flags(0.2, lexicon_matched=True)
+    assert not decision.flags(0.02, lexicon_matched=True)
+
+
+def test_recall_first_never_overrules_a_lexicon_match_scored_like_a_real_crisis():
+    # The harmless match scores above a real crisis match: vetoing it would lose that crisis.
+    scores = np.array([0.9, 0.05, 0.3, 0.01])
+    positive = np.array([True, True, False, False])
+    lexicon = np.array([True, True, True, False])
+    ordinary = ~positive
+    crisis = _choose_decision(scores, positive, lexicon, ordinary, budget=0.0, recall_first=True)
+    assert crisis.lexicon_floor <= 0.05
+    other = _choose_decision(scores, positive, lexicon, ordinary, budget=0.0)
+    assert other.lexicon_floor > 0.3  # without recall-first the budget wins
+
+
+def test_classifier_learns_a_crisis_word_no_lexicon_has(tmp_path):
+    examples = RiskExamples.from_files(invented_word_writers(tmp_path))
+    classifier = RiskClassifier.train(examples)
+    assert classifier.categories == ("self_harm",)
+    assert "self_harm" in classifier.decide("might do the zorblax thing tonight", set())
+    assert classifier.decide("is kratom legal in my state", set()) == {}
+
+
+def test_lexicon_categories_without_a_model_are_kept(tmp_path):
+    classifier = RiskClassifier.train(RiskExamples.from_files(invented_word_writers(tmp_path)))
+    assert classifier.decide("is kratom legal in my state", {"pregnancy"}) == {"pregnancy": 1.0}
+
+
+def test_thresholds_need_several_writers(tmp_path):
+    files = invented_word_writers(tmp_path)[:2]
+    with pytest.raises(ValueError, match="at least 3 writers"):
+        RiskClassifier.train(RiskExamples.from_files(files))
+
+
+def test_project_risk_data_is_well_formed():
+    files = risk_example_files([Path(__file__).resolve().parents[2] / "data" / "risk"])
+    examples = RiskExamples.from_files(files)
+    allowed = {"emergency", "self_harm", "addiction", "mixing", "pregnancy", "minor",
+               "concentrated_7oh"}
+    assert set(examples.categories) == allowed
+    assert len(files) - len(examples.lexicon_tuned_writers) >= 3
+    assert len(set(examples.texts)) > 0.98 * len(examples.texts)
+
+
+def test_no_held_out_message_is_trained_on():
+    root = Path(__file__).resolve().parents[2]
+    training = {normalise(t) for t in
+                RiskExamples.from_files(risk_example_files([root / "data" / "risk"])).texts}
+    for held_out in sorted((root / "tests" / "heldout").glob("risk*.yml")):
+        data = yaml.safe_load(held_out.read_text(encoding="utf-8"))
+        texts = [s["text"] for s in data["risk_statements"]] + data["ordinary_questions"]
+        overlap = [t for t in texts if normalise(t) in training]
+        assert not overlap, f"{held_out.name}: {len(overlap)} messages also in data/risk"
