@@ -1,6 +1,6 @@
 """Tiny benchmark of the risk matcher: mean microseconds per message.
 
-    python -m bot.nlu.bench_risk [--rounds 20]
+    python -m bot.nlu.bench_risk [--rounds 20] [--model models/kratom.tar.gz]
 
 Uses a few hundred messages written for this benchmark (everyday questions, risk statements,
 misspellings), not any evaluation set. Prints the time to match a ready spaCy doc (what the
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Callable, List, Optional
 
+from bot.nlu.risk_detector import RiskPhraseDetector
 from bot.nlu.risk_matcher import RiskMatcher, benchmark
 
 _BASE = [
@@ -97,9 +99,13 @@ def benchmark_messages() -> List[str]:
     return [wrap(text) for wrap in _WRAPPERS for text in _BASE]
 
 
-def run(rounds: int = 20, matcher: Optional[RiskMatcher] = None) -> dict:
+def run(rounds: int = 20, matcher: Optional[RiskMatcher] = None,
+        model: Optional[Path] = None) -> dict:
+    """Times the lexicon, and with `model` also the classifier trained into that model."""
     matcher = matcher or RiskMatcher.from_path()
-    result = benchmark(matcher, benchmark_messages(), rounds=rounds)
+    classifier = RiskPhraseDetector.classifier_in_model(model) if model else None
+    result = benchmark(matcher, benchmark_messages(), rounds=rounds,
+                       second_opinion=classifier.decide if classifier else None)
     return {
         "messages": int(result["messages"]),
         "match_mean_us": result["match_us"],
@@ -112,8 +118,9 @@ def run(rounds: int = 20, matcher: Optional[RiskMatcher] = None) -> dict:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--model", type=Path, help="a trained model: time its classifier too")
     args = parser.parse_args(argv)
-    result = run(rounds=args.rounds)
+    result = run(rounds=args.rounds, model=args.model)
     print(
         f"{result['messages']} messages: match {result['match_mean_us']:.1f} us mean "
         f"(p95 {result['match_p95_us']:.1f}, max {result['match_max_us']:.1f}); "

@@ -209,6 +209,7 @@ class RiskClassifier:
         self._features = features
         self._models = dict(models)
         self.decisions = dict(decisions)
+        self._scorer = _LinearScorer(features, self._models)
 
     @property
     def categories(self) -> Tuple[str, ...]:
@@ -260,6 +261,10 @@ class RiskClassifier:
 
     def scores(self, texts: Sequence[str]) -> List[Dict[str, float]]:
         """Each text's probability per category."""
+        return [self._scorer.score(text) for text in texts]
+
+    def sklearn_scores(self, texts: Sequence[str]) -> List[Dict[str, float]]:
+        """The same probabilities through scikit-learn (slower; the reference for tests)."""
         if not texts:
             return []
         matrix = self._features.transform(texts)
@@ -278,6 +283,50 @@ class RiskClassifier:
             if decision.flags(scored[category], category in lexicon_found):
                 flagged[category] = scored[category]
         return flagged
+
+
+class _LinearScorer:
+    """All categories' models applied to one message in plain Python and numpy.
+
+    scikit-learn spends about 0.8 ms per single message on input validation across two
+    vectorizers and seven models; the arithmetic is a few hundred dictionary lookups and one
+    small matrix product. Same tf-idf (sublinear tf, idf, l2 norm per vectorizer) and
+    logistic function, so the scores equal `sklearn_scores` (checked by a unit test)."""
+
+    def __init__(self, features: _Features, models: Mapping[str, LogisticRegression]) -> None:
+        self.categories = list(models)
+        self.parts = []
+        offset = 0
+        for vectorizer in (features.words, features.chars):
+            size = len(vectorizer.vocabulary_)
+            self.parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_,
+                               vectorizer.idf_.astype(np.float64), offset))
+            offset += size
+        self.weights = np.column_stack([m.coef_.ravel() for m in models.values()])
+        self.intercepts = np.array([m.intercept_[0] for m in models.values()])
+
+    def score(self, text: str) -> Dict[str, float]:
+        indices: List[int] = []
+        values: List[float] = []
+        for analyze, vocabulary, idf, offset in self.parts:
+            counts: Dict[int, int] = {}
+            for gram in analyze(text):
+                index = vocabulary.get(gram)
+                if index is not None:
+                    counts[index] = counts.get(index, 0) + 1
+            if not counts:
+                continue
+            ids = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64,
+                                                count=len(counts)))) * idf[ids]
+            weights /= np.sqrt(weights @ weights)
+            indices.extend(ids + offset)
+            values.extend(weights)
+        logits = self.intercepts.copy()
+        if indices:
+            logits += np.asarray(values) @ self.weights[indices]
+        probabilities = 1.0 / (1.0 + np.exp(-logits))
+        return dict(zip(self.categories, probabilities.tolist()))
 
 
 def _writer_folds(examples: RiskExamples) -> Iterator[Tuple[np.ndarray, np.ndarray]]:

@@ -160,3 +160,12 @@ def test_no_held_out_message_is_trained_on():
         texts = [s["text"] for s in data["risk_statements"]] + data["ordinary_questions"]
         overlap = [t for t in texts if normalise(t) in training]
         assert not overlap, f"{held_out.name}: {len(overlap)} messages also in data/risk"
+
+
+def test_fast_scores_equal_scikit_learn_scores(tmp_path):
+    classifier = RiskClassifier.train(RiskExamples.from_files(invented_word_writers(tmp_path)))
+    texts = ["ready for the zorblax thing", "is kratom legal", "", "???", "Zorblax!! soon"]
+    for fast, reference in zip(classifier.scores(texts), classifier.sklearn_scores(texts)):
+        assert fast.keys() == reference.keys()
+        for category in fast:
+            assert fast[category] == pytest.approx(reference[category], abs=1e-6)
