@@ -56,18 +56,22 @@ eval-nlu: $(MODEL)
 # each with a floor one message below what lexicon and classifier together measured on
 # 2026-11-26: reported as BELOW TARGET on every run, and failed only if worse than the floor.
 # Raise floors as results improve; drop a name once it meets its target. `make eval-risk
-# RISK_V2_SHORTFALLS= RISK_V3_SHORTFALLS=` checks the targets. v2 and v3 were each written
-# blind by another writer. Measured: v2 emergency 43/44, self_harm 47/48, addiction 54/61,
-# false flags 13/133; v3 self_harm 65/66, addiction 65/72, minor 28/31, pregnancy 25/27,
-# false flags 7/160.
-RISK_V2_SHORTFALLS ?= emergency=0.95 self_harm=0.95 addiction=0.86 false_flags=0.11
-RISK_V3_SHORTFALLS ?= self_harm=0.96 addiction=0.88 minor=0.87 pregnancy=0.88 false_flags=0.05
+# RISK_V2_SHORTFALLS= RISK_V3_SHORTFALLS= RISK_V4_SHORTFALLS=` checks the targets. Each set was
+# written blind by another writer; v4 was first measured with this detector. Measured:
+# v2 self_harm 47/48, addiction 54/61, false flags 11/133;
+# v3 self_harm 65/66, addiction 65/72, minor 28/31, pregnancy 25/27, false flags 8/160;
+# v4 emergency 61/62, self_harm 62/64, pregnancy 28/30 (false flags 5/170, within target).
+RISK_V2_SHORTFALLS ?= self_harm=0.95 addiction=0.86 false_flags=0.091
+RISK_V3_SHORTFALLS ?= self_harm=0.96 addiction=0.88 minor=0.87 pregnancy=0.88 false_flags=0.057
+RISK_V4_SHORTFALLS ?= emergency=0.96 self_harm=0.95 pregnancy=0.90
 
 eval-risk: $(MODEL)
 	$(PY) -m bot.evaluation.risk_heldout --model $(MODEL) --data tests/heldout/risk.yml \
 		$(foreach category,$(RISK_V2_SHORTFALLS),--known-shortfall $(category))
 	$(PY) -m bot.evaluation.risk_heldout --model $(MODEL) --data tests/heldout/risk_v3.yml \
 		$(foreach category,$(RISK_V3_SHORTFALLS),--known-shortfall $(category))
+	$(PY) -m bot.evaluation.risk_heldout --model $(MODEL) --data tests/heldout/risk_v4.yml \
+		$(foreach category,$(RISK_V4_SHORTFALLS),--known-shortfall $(category))
 
 # Each writer in data/risk/ held out from the classifier's training in turn: the figures to
 # develop against (about 2 minutes; not part of `make test`).

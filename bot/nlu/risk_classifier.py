@@ -71,6 +71,11 @@ CROSS_CATEGORY_BUDGET = 0.05
 # Categories where the lexicon is overruled only below the lowest score of any real crisis
 # message it matched (see _choose_decision).
 RECALL_FIRST = frozenset({"emergency", "self_harm"})
+# Share of their real lexicon-matched crises the classifier may overrule there, out of fold.
+# At 1% (against 0) pooled false flags fell from 6.3% to 5.1% with no loss of pooled
+# emergency or self-harm recall, with each training writer held out (make risk-crossval):
+# the lexicon's crisis words in jokes ("OD'd on popcorn", "blue in the face") get overruled.
+RECALL_FIRST_VETO_LOSS = 0.01
 MIN_POSITIVES = 5
 MIN_WRITERS = 3
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
@@ -378,8 +383,10 @@ def _choose_decision(
     vetoable = np.unique(scores[ordinary & lexicon_matched])
     floors = np.concatenate([[0.0], np.nextafter(vetoable, 2.0)])
     if recall_first and (positive & lexicon_matched).any():
-        # Never overrule the lexicon on a message scored like any real crisis it matched.
-        floors = floors[floors <= scores[positive & lexicon_matched].min()]
+        # Overrule the lexicon only below (nearly) every real crisis message it matched.
+        lowest = np.quantile(scores[positive & lexicon_matched], RECALL_FIRST_VETO_LOSS,
+                             method="lower")
+        floors = floors[floors <= lowest]
     best = None
     for floor in floors:
         lexicon_rows = lexicon_matched & (scores >= floor)

@@ -111,7 +111,8 @@ def test_lexicon_false_match_is_overruled_only_when_nothing_real_is_lost():
 
 
 def test_recall_first_never_overrules_a_lexicon_match_scored_like_a_real_crisis():
-    # The harmless match scores above a real crisis match: vetoing it would lose that crisis.
+    # The harmless match scores above a real crisis match: vetoing it would lose that crisis
+    # (one crisis of two is far more than the 1% of crises a veto may cost).
     scores = np.array([0.9, 0.05, 0.3, 0.01])
     positive = np.array([True, True, False, False])
     lexicon = np.array([True, True, True, False])
@@ -169,3 +170,16 @@ def test_fast_scores_equal_scikit_learn_scores(tmp_path):
         assert fast.keys() == reference.keys()
         for category in fast:
             assert fast[category] == pytest.approx(reference[category], abs=1e-6)
+
+
+def test_recall_first_veto_may_cost_at_most_its_share_of_crises():
+    # 200 real crises matched by the lexicon, one of them scored lower than a harmless match.
+    crisis_scores = np.concatenate([[0.02], np.linspace(0.5, 1.0, 199)])
+    scores = np.concatenate([crisis_scores, [0.1, 0.05]])
+    positive = np.array([True] * 200 + [False, False])
+    lexicon = np.ones(len(scores), dtype=bool)
+    decision = _choose_decision(scores, positive, lexicon, ~positive, budget=0.0,
+                                recall_first=True)
+    assert decision.lexicon_floor > 0.1  # both harmless matches overruled, one crisis lost
+    kept = [decision.flags(s, lexicon_matched=True) for s in crisis_scores]
+    assert sum(kept) == 199
