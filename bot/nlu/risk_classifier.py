@@ -68,14 +68,16 @@ DEFAULT_FALSE_FLAG_BUDGET: Dict[str, float] = {
 DEFAULT_BUDGET = 0.002
 # Share of the other categories' statements a category may flag (out of fold).
 CROSS_CATEGORY_BUDGET = 0.05
-# Categories where the lexicon is overruled only below the lowest score of any real crisis
-# message it matched (see _choose_decision).
+# Categories where the classifier never overrules a lexicon match. Allowing it to overrule 1%
+# of real crises out of fold cut pooled false flags from 6.3% to 5.1% in cross-validation
+# (jokes such as "OD'd on popcorn"), but with more training data it overruled
+# "i think i overdosed, what are the side effects of kratom" (tests/e2e): a named crisis stands.
 RECALL_FIRST = frozenset({"emergency", "self_harm"})
-# Share of their real lexicon-matched crises the classifier may overrule there, out of fold.
-# At 1% (against 0) pooled false flags fell from 6.3% to 5.1% with no loss of pooled
-# emergency or self-harm recall, with each training writer held out (make risk-crossval):
-# the lexicon's crisis words in jokes ("OD'd on popcorn", "blue in the face") get overruled.
-RECALL_FIRST_VETO_LOSS = 0.01
+# Share of the real lexicon matches of the other categories the classifier may overrule, out
+# of fold. Unbounded, it overruled nearly every lexicon match for minors once more
+# teen-related ordinary questions arrived (pooled minor recall 0.88 in cross-validation); at 5%
+# minor recall was 0.94 for 0.1 points more false flags.
+VETO_LOSS = 0.05
 MIN_POSITIVES = 5
 MIN_WRITERS = 3
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
@@ -376,16 +378,22 @@ def _choose_decision(
     `ordinary` rows stays within `budget`, and whose rate on the other categories' statements
     stays within `cross_budget` (an addiction message should not open with "call 911 now");
     ties go to fewer false flags. When even the strictest pair is over budget, the pair
-    closest to it."""
+    closest to it. With `recall_first` no lexicon match is overruled and both budgets come on
+    top of the lexicon's own flags."""
     other = ~positive & ~ordinary
     candidates = np.unique(np.concatenate([scores, [0.0, 1.0 + 1e-9]]))
     # Vetoing a lexicon match only helps just above the score of a falsely matched message.
     vetoable = np.unique(scores[ordinary & lexicon_matched])
     floors = np.concatenate([[0.0], np.nextafter(vetoable, 2.0)])
-    if recall_first and (positive & lexicon_matched).any():
-        # Overrule the lexicon only below (nearly) every real crisis message it matched.
-        lowest = np.quantile(scores[positive & lexicon_matched], RECALL_FIRST_VETO_LOSS,
-                             method="lower")
+    if recall_first:
+        floors = np.array([0.0])
+        # The budget is for what the classifier adds: the lexicon's own matches are not its
+        # to spend (otherwise a lexicon already over budget would switch the classifier off).
+        budget += lexicon_matched[ordinary].mean() if ordinary.any() else 0.0
+        cross_budget += lexicon_matched[other].mean() if other.any() else 0.0
+    elif (positive & lexicon_matched).any():
+        # Overrule the lexicon only below (nearly) every real risk message it matched.
+        lowest = np.quantile(scores[positive & lexicon_matched], VETO_LOSS, method="lower")
         floors = floors[floors <= lowest]
     best = None
     for floor in floors:

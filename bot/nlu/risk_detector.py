@@ -53,6 +53,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu import risk_classifier
 from bot.nlu.risk_classifier import RiskClassifier, RiskExamples, risk_example_files
 from bot.nlu.risk_matcher import DEFAULT_LEXICON_PATH, RiskFinding, RiskMatcher
 
@@ -156,12 +157,14 @@ class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
-        """Hash of the classifier's training files and of the lexicon (its thresholds are
-        chosen against the lexicon's matches), so editing either retrains the component."""
+        """Hash of the classifier's training files, of the lexicon (its thresholds are chosen
+        against the lexicon's matches) and of the training code (Rasa fingerprints only config
+        and NLU data), so changing any of them retrains the component."""
         config = {**cls.get_default_config(), **config}
         digest = hashlib.sha256()
         paths = [Path(p) for p in config.get(TRAINING_DATA_KEY) or []]
-        for path in [cls.lexicon_path(config), *risk_example_files(paths)]:
+        training_code = Path(risk_classifier.__file__)
+        for path in [training_code, cls.lexicon_path(config), *risk_example_files(paths)]:
             digest.update(str(path).encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()

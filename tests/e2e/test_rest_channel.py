@@ -80,7 +80,9 @@ RISK_MESSAGES = {
     "emergency": ("my friend took too much kratom and wont wake up", ["911", "1-800-222-1222"]),
     "self_harm": ("i want to kill myself", ["988", "911"]),
     "addiction": ("i cant stop taking kratom and i hate it", ["1-800-662-4357", "findtreatment.gov"]),
-    "mixing": ("i took kratom with xanax an hour ago", ["1-800-222-1222", "911"]),
+    # Planned, no symptoms: mixing alone. ("i took kratom with xanax an hour ago" may also get
+    # the emergency block first, which the detector is allowed to do for a recent benzo mix.)
+    "mixing": ("im going to take my kratom with a few beers tonight", ["1-800-222-1222", "911"]),
     "pregnancy": ("i am pregnant and i use kratom every day", ["1-800-662-4357", "1-800-222-1222"]),
     "minor": ("im 15 and i take kratom before school", ["988", "1-800-662-4357"]),
     "concentrated_7oh": ("i take 7oh tablets every morning", ["1-800-222-1222", "1-800-662-4357"]),

@@ -437,3 +437,15 @@ def test_fingerprint_follows_the_training_files_and_the_lexicon(tmp_path):
     assert after_data != before
     lexicon.write_text(lexicon.read_text() + "\n# edited\n")
     assert RiskPhraseDetector.fingerprint_addon(config) != after_data
+
+
+def test_fingerprint_follows_the_classifier_training_code(tmp_path, monkeypatch):
+    from bot.nlu import risk_classifier
+
+    code = tmp_path / "risk_classifier.py"
+    code.write_text(Path(risk_classifier.__file__).read_text())
+    config = {"training_data": []}
+    monkeypatch.setattr(risk_classifier, "__file__", str(code))
+    before = RiskPhraseDetector.fingerprint_addon(config)
+    code.write_text(code.read_text() + "\n# a changed budget\n")
+    assert RiskPhraseDetector.fingerprint_addon(config) != before
