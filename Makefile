@@ -79,7 +79,7 @@ eval-risk: $(MODEL)
 		$(foreach category,$(RISK_V5_SHORTFALLS),--known-shortfall $(category))
 
 # Each writer in data/risk/ held out from the classifier's training in turn: the figures to
-# develop against (about 2 minutes; not part of `make test`).
+# develop against (about 15 minutes on 2 cores; not part of `make test`).
 risk-crossval: setup
 	$(PY) -m bot.evaluation.risk_crossval
 
