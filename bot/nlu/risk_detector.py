@@ -123,7 +123,6 @@ class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
     ) -> "RiskPhraseDetector":
         """Reads and compiles the lexicon (fails loudly if it is missing or malformed)."""
         config = {**cls.get_default_config(), **config}
-        path = cls.lexicon_path(config)
         return cls(config, cls._compile_lexicon(config), model_storage, resource)
 
     @classmethod
