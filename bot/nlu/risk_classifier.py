@@ -145,16 +145,6 @@ class RiskExamples:
     def categories(self) -> Tuple[str, ...]:
         return tuple(sorted({c for labels in self.labels for c in labels}))
 
-    def subset(self, keep: Callable[[int], bool]) -> "RiskExamples":
-        """The examples of the writers `keep(writer)` accepts (background kept)."""
-        part = RiskExamples(lexicon_tuned_writers=set(self.lexicon_tuned_writers),
-                            writer_names=list(self.writer_names),
-                            background=list(self.background))
-        for i, writer in enumerate(self.writers):
-            if keep(writer):
-                part._add(self.texts[i], self.labels[i], writer, self.is_ordinary[i])
-        return part
-
 
 def risk_example_files(paths: Sequence[Path]) -> List[Path]:
     """The YAML files under each path (a file, or a folder searched recursively), sorted."""

@@ -17,7 +17,11 @@ Two detectors, either of which flags a category:
 2. a learned classifier (`RiskClassifier`), trained by `rasa train` on the labelled messages
    under `training_data` (the NLU topic questions the lexicon does not flag are added as
    ordinary messages) and stored in the model. Its thresholds are chosen by cross-validation
-   (see risk_classifier.py). Rasa's training cache fingerprints the files' contents.
+   (see risk_classifier.py). Rasa's training cache fingerprints those files, the lexicon and
+   the classifier's code (`fingerprint_addon`).
+
+A lexicon match for emergency or self-harm always stands; for the other categories the
+classifier may overrule one it is nearly sure is harmless.
 
 For every category found in a message it appends one entity
 ``{"entity": "risk", "value": <category>, "start", "end", "confidence_entity",
@@ -70,7 +74,8 @@ CLASSIFIER_FILE = "risk_classifier.joblib"
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
 )
 class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
-    """Adds a `risk` entity per risk category found by the lexicon-driven `RiskMatcher`."""
+    """Adds a `risk` entity per risk category that the lexicon (`RiskMatcher`) and the trained
+    `RiskClassifier` together decide on."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
