@@ -9,7 +9,8 @@ per category over word and character n-grams of the lower-cased text (apostrophe
 
 Per category the final decision combines both detectors::
 
-    flagged = score >= threshold  or  (lexicon matched  and  score >= lexicon_floor)
+    flagged = score >= threshold  or  (lexicon matched  and  score >= lexicon_floor
+                                       and  (speaks personally  or  score >= impersonal_floor))
 
 `threshold` lets the classifier add what the lexicon misses; `lexicon_floor` lets it overrule a
 lexicon match it is nearly sure is harmless. Both are chosen on out-of-fold scores (each
@@ -17,6 +18,12 @@ writer's file scored by models trained on the other writers), measured only on w
 lexicon was not tuned on: the highest recall whose false-flag rate on the ordinary messages
 stays within the category's budget. Emergency and self-harm get larger budgets: a missed
 crisis costs far more than crisis numbers shown to someone who only asked a question.
+
+For emergency and self-harm `lexicon_floor` is 0: a crisis the lexicon names is overruled only
+in a message that does not speak personally (`speaks_personally`: no I/we/he/she, no "help" or
+"now", at least five words), such as "what are the warning signs someone is suicidal?", and
+only when the classifier scores it below every real crisis of that kind it was shown out of
+fold and below IMPERSONAL_VETO_CAP.
 
 File format (one file per writer, see data/risk/README.md)::
 
@@ -31,7 +38,7 @@ File format (one file per writer, see data/risk/README.md)::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import (
     Callable,
@@ -68,11 +75,22 @@ DEFAULT_FALSE_FLAG_BUDGET: Dict[str, float] = {
 DEFAULT_BUDGET = 0.002
 # Share of the other categories' statements a category may flag (out of fold).
 CROSS_CATEGORY_BUDGET = 0.05
-# Categories where the classifier never overrules a lexicon match. Allowing it to overrule 1%
-# of real crises out of fold cut pooled false flags from 6.3% to 5.1% in cross-validation
-# (jokes such as "OD'd on popcorn"), but with more training data it overruled
-# "i think i overdosed, what are the side effects of kratom" (tests/e2e): a named crisis stands.
+# Categories where the classifier never overrules a lexicon match in a message that speaks
+# personally. Allowing it to overrule 1% of real crises out of fold cut pooled false flags from
+# 6.3% to 5.1% in cross-validation (jokes such as "OD'd on popcorn"), but with more training
+# data it overruled "i think i overdosed, what are the side effects of kratom" (tests/e2e).
 RECALL_FIRST = frozenset({"emergency", "self_harm"})
+# Most of the lexicon's crisis false flags are general questions ("what should a bystander do
+# if someone collapses?"). Overruling those, and only below every real impersonal crisis out of
+# fold, cut pooled false flags from 8.6% to 6.3% with no crisis lost (23 writers, session 7).
+# The cap keeps a thin sample of real impersonal crises from setting a bold floor.
+IMPERSONAL_VETO_CAP = 0.2
+MIN_WORDS_TO_OVERRULE = 5
+# Words that tie a message to a real person or to the present: never a general question.
+_PERSONAL = re.compile(
+    r"\b(i|im|ive|id|ill|me|my|mine|myself|we|were|weve|us|our|ours|he|hes|him|his|she|shes"
+    r"|her|hers|help|now|rn|please|pls|plz|hurry|911|999|112|ambulance)\b")
+_WORD = re.compile(r"\w+")
 # Share of the real lexicon matches of the other categories the classifier may overrule, out
 # of fold. Unbounded, it overruled nearly every lexicon match for minors once more
 # teen-related ordinary questions arrived (pooled minor recall 0.88 in cross-validation); at 5%
@@ -88,6 +106,14 @@ Lexicon = Callable[[str], Set[str]]
 def normalise(text: str) -> str:
     """Lower case without apostrophes, so contractions typed either way share features."""
     return _APOSTROPHES.sub("", text.lower())
+
+
+def speaks_personally(text: str) -> bool:
+    """True unless the message reads as a general question: it names no one present (I, we,
+    he, she...), asks for no help now, and has at least MIN_WORDS_TO_OVERRULE words. Meant to
+    err towards True: a short cry such as "help" or "od" always counts as personal."""
+    lowered = normalise(text)
+    return bool(_PERSONAL.search(lowered)) or len(_WORD.findall(lowered)) < MIN_WORDS_TO_OVERRULE
 
 
 @dataclass
@@ -185,13 +211,18 @@ def _model(seed: int) -> LogisticRegression:
 
 @dataclass(frozen=True)
 class Decision:
-    """A category's two thresholds (see the module docstring)."""
+    """A category's thresholds (see the module docstring)."""
 
     threshold: float
     lexicon_floor: float
+    # A lexicon match in a message that does not speak personally also needs this score.
+    impersonal_floor: float = 0.0
 
-    def flags(self, score: float, lexicon_matched: bool) -> bool:
-        return score >= self.threshold or (lexicon_matched and score >= self.lexicon_floor)
+    def flags(self, score: float, lexicon_matched: bool, personal: bool = True) -> bool:
+        if score >= self.threshold:
+            return True
+        return (lexicon_matched and score >= self.lexicon_floor
+                and (personal or score >= self.impersonal_floor))
 
 
 class RiskClassifier:
@@ -236,6 +267,7 @@ class RiskClassifier:
             chosen = np.ones(len(writers), dtype=bool)
         ordinary = np.array(examples.is_ordinary)
         lexicon_found = [lexicon(t) if lexicon else set() for t in examples.texts]
+        personal = np.array([speaks_personally(t) for t in examples.texts])
 
         decisions: Dict[str, Decision] = {}
         for category in categories:
@@ -250,6 +282,10 @@ class RiskClassifier:
                 recall_first=category in RECALL_FIRST,
                 cross_budget=CROSS_CATEGORY_BUDGET,
             )
+            if category in RECALL_FIRST:
+                real = targets[category][: len(examples.texts)][rows] & matched[rows]
+                decisions[category] = replace(decisions[category], impersonal_floor=(
+                    _impersonal_floor(held_out[category][rows][real & ~personal[rows]])))
 
         features = _Features().fit(texts)
         matrix = features.transform(texts)
@@ -275,9 +311,10 @@ class RiskClassifier:
         """
         lexicon_found = set(lexicon_found)
         (scored,) = self.scores([text])
+        personal = speaks_personally(text)
         flagged = {c: 1.0 for c in lexicon_found if c not in self.decisions}
         for category, decision in self.decisions.items():
-            if decision.flags(scored[category], category in lexicon_found):
+            if decision.flags(scored[category], category in lexicon_found, personal):
                 flagged[category] = scored[category]
         return flagged
 
@@ -353,6 +390,15 @@ def _out_of_fold_scores(
                 model = _model(seed).fit(train_matrix, target[train_idx])
                 scores[category][test_idx] = model.predict_proba(test_matrix)[:, 1]
     return scores
+
+
+def _impersonal_floor(real_impersonal_scores: np.ndarray) -> float:
+    """Just below the lowest out-of-fold score of a real crisis, matched by the lexicon, that
+    did not speak personally, and at most IMPERSONAL_VETO_CAP; 0 (never overrule) without
+    such examples to learn from."""
+    if not len(real_impersonal_scores):
+        return 0.0
+    return float(min(IMPERSONAL_VETO_CAP, np.nextafter(real_impersonal_scores.min(), -1.0)))
 
 
 def _choose_decision(

@@ -20,8 +20,10 @@ Two detectors, either of which flags a category:
    (see risk_classifier.py). Rasa's training cache fingerprints those files, the lexicon and
    the classifier's code (`fingerprint_addon`).
 
-A lexicon match for emergency or self-harm always stands; for the other categories the
-classifier may overrule one it is nearly sure is harmless.
+A lexicon match for emergency or self-harm stands in any message that speaks personally
+(I, we, he, she, "help", "now", or under five words); in a general question the classifier may
+overrule it only when it scores the message below every real crisis of that kind it saw. For
+the other categories the classifier may overrule a match it is nearly sure is harmless.
 
 For every category found in a message it appends one entity
 ``{"entity": "risk", "value": <category>, "start", "end", "confidence_entity",

@@ -11,9 +11,12 @@ from bot.nlu.risk_classifier import (
     Decision,
     RiskClassifier,
     RiskExamples,
+    IMPERSONAL_VETO_CAP,
     _choose_decision,
+    _impersonal_floor,
     normalise,
     risk_example_files,
+    speaks_personally,
 )
 
 WRITER_COUNT = 3
@@ -196,3 +199,65 @@ def test_recall_first_budget_comes_on_top_of_the_lexicons_own_false_flags():
                                 recall_first=True)
     assert decision.lexicon_floor == 0.0
     assert 0.2 < decision.threshold <= 0.8
+
+
+@pytest.mark.parametrize("text", [
+    "i think i overdosed, what are the side effects of kratom",
+    "my friend is not breathing properly after kratom",
+    "she took too much and won't wake up",
+    "what do we do, he had a seizure",
+    "someone at this party collapsed help",
+    "is this an overdose, answer now",
+    "help",
+    "od",
+    "not breathing",
+    "Im so done with everything",
+])
+def test_messages_about_someone_present_speak_personally(text):
+    assert speaks_personally(text)
+
+
+@pytest.mark.parametrize("text", [
+    "what are the warning signs that someone is suicidal?",
+    "What should a bystander do if someone collapses at a party",
+    "how can you tell if a person is overdosing or just very drunk",
+])
+def test_general_questions_do_not_speak_personally(text):
+    assert not speaks_personally(text)
+
+
+def test_an_impersonal_lexicon_match_needs_the_impersonal_floor():
+    decision = Decision(threshold=0.9, lexicon_floor=0.0, impersonal_floor=0.2)
+    assert decision.flags(0.05, lexicon_matched=True, personal=True)
+    assert not decision.flags(0.05, lexicon_matched=True, personal=False)
+    assert decision.flags(0.3, lexicon_matched=True, personal=False)
+    assert decision.flags(0.95, lexicon_matched=False, personal=False)
+    assert not decision.flags(0.3, lexicon_matched=False, personal=True)
+
+
+def test_impersonal_floor_is_below_every_real_crisis_and_capped():
+    assert _impersonal_floor(np.array([0.5, 0.08, 0.9])) == pytest.approx(0.08)
+    assert _impersonal_floor(np.array([0.5, 0.08, 0.9])) < 0.08
+    assert _impersonal_floor(np.array([0.7, 0.9])) == IMPERSONAL_VETO_CAP
+    assert _impersonal_floor(np.array([])) == 0.0
+
+
+def test_a_crisis_the_lexicon_names_is_overruled_only_in_a_general_question(tmp_path):
+    files = []
+    for writer in range(WRITER_COUNT):
+        statements = [{"text": f"{who} {act} the zorblax thing {when} {writer}",
+                       "categories": ["self_harm"]}
+                      for who in ("i", "my brother", "she", "someone here")
+                      for act in ("will do", "keeps planning")
+                      for when in ("tonight", "soon")]
+        ordinary = [f"what are the warning signs of zorblax, for a lesson plan {n} {writer}"
+                    for n in range(6)]
+        ordinary += [f"is kratom legal in state number {n} for writer {writer}" for n in range(8)]
+        files.append(write_writer(tmp_path / f"writer_{writer}.yml", statements, ordinary))
+    lexicon = lambda text: {"self_harm"} if "zorblax" in text else set()  # noqa: E731
+    classifier = RiskClassifier.train(RiskExamples.from_files(files), lexicon=lexicon)
+    assert classifier.decisions["self_harm"].impersonal_floor > 0.0
+    general = "what are the warning signs of zorblax, for a lesson plan at school"
+    assert classifier.decide(general, lexicon(general)) == {}
+    personal = "what are the warning signs of zorblax, i think i have them"
+    assert "self_harm" in classifier.decide(personal, lexicon(personal))
