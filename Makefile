@@ -86,7 +86,7 @@ eval-risk: $(MODEL)
 	$(call eval_risk_set,risk_v7.yml,$(RISK_V7_SHORTFALLS))
 
 # Each writer in data/risk/ held out from the classifier's training in turn: the figures to
-# develop against (about 15 minutes on 2 cores; not part of `make test`).
+# develop against (about 35 minutes on 2 cores with 23 writers; not part of `make test`).
 risk-crossval: setup
 	$(PY) -m bot.evaluation.risk_crossval
 
