@@ -82,7 +82,8 @@ CROSS_CATEGORY_BUDGET = 0.05
 RECALL_FIRST = frozenset({"emergency", "self_harm"})
 # Most of the lexicon's crisis false flags are general questions ("what should a bystander do
 # if someone collapses?"). Overruling those, and only below every real impersonal crisis out of
-# fold, cut pooled false flags from 8.6% to 6.3% with no crisis lost (23 writers, session 7).
+# fold, brought pooled false flags to 6.0% (lexicon alone 8.3%) with no crisis lost to the veto
+# (make risk-crossval, 20 fresh writers held out in turn, session 7).
 # The cap keeps a thin sample of real impersonal crises from setting a bold floor.
 IMPERSONAL_VETO_CAP = 0.2
 MIN_WORDS_TO_OVERRULE = 5
