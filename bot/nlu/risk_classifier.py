@@ -88,9 +88,15 @@ RECALL_FIRST = frozenset({"emergency", "self_harm"})
 IMPERSONAL_VETO_CAP = 0.2
 MIN_WORDS_TO_OVERRULE = 5
 # Words that tie a message to a real person or to the present: never a general question.
+# A day or an "already" anchors it in time ("puked ten times already", "asking for tonight");
+# Spanish and Portuguese first-person words keep messages in those languages personal, since
+# the English word list cannot tell their general questions from their crises.
 _PERSONAL = re.compile(
     r"\b(i|im|ive|id|ill|me|my|mine|myself|we|were|weve|us|our|ours|he|hes|him|his|she|shes"
-    r"|her|hers|help|now|rn|please|pls|plz|hurry|911|999|112|ambulance)\b")
+    r"|her|hers|help|now|rn|please|pls|plz|hurry|911|999|112|ambulance"
+    r"|today|tonight|tonite|tomorrow|already|yesterday|this morning|last night|last week"
+    r"|this week"
+    r"|yo|mi|estoy|quiero|tengo|ayuda|ayudame|eu|estou|quero|socorro)\b")
 _WORD = re.compile(r"\w+")
 # Share of the real lexicon matches of the other categories the classifier may overrule, out
 # of fold. Unbounded, it overruled nearly every lexicon match for minors once more

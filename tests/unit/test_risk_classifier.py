@@ -212,6 +212,9 @@ def test_recall_first_budget_comes_on_top_of_the_lexicons_own_false_flags():
     "od",
     "not breathing",
     "Im so done with everything",
+    "puked like ten times already and its still going",
+    "which is more likely to stop your breathing, asking for tonight",
+    "ya no quiero vivir, estoy cansado de todo",
 ])
 def test_messages_about_someone_present_speak_personally(text):
     assert speaks_personally(text)
