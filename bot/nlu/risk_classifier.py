@@ -261,45 +261,12 @@ class RiskClassifier:
         false_flag_budget: Optional[Mapping[str, float]] = None,
         seed: int = 2604,
     ) -> "RiskClassifier":
-        budget = {**DEFAULT_FALSE_FLAG_BUDGET, **(false_flag_budget or {})}
-        if not any(examples.is_ordinary) or all(examples.is_ordinary):
-            raise ValueError("risk classifier needs risk statements and ordinary messages")
+        held_out = OutOfFold.score(examples, lexicon, seed)
+        decisions = held_out.decisions(held_out.threshold_rows(), false_flag_budget)
         texts = examples.texts + examples.background
-        labels = examples.labels + [frozenset()] * len(examples.background)
-        categories = [c for c in examples.categories
-                      if sum(c in labels_ for labels_ in labels) >= MIN_POSITIVES]
-        targets = {c: np.array([c in labels_ for labels_ in labels]) for c in categories}
-
-        held_out = _out_of_fold_scores(examples, targets, seed)
-        writers = np.array(examples.writers)
-        chosen = ~np.isin(writers, sorted(examples.lexicon_tuned_writers))
-        if not chosen.any():
-            chosen = np.ones(len(writers), dtype=bool)
-        ordinary = np.array(examples.is_ordinary)
-        lexicon_found = [lexicon(t) if lexicon else set() for t in examples.texts]
-        personal = np.array([speaks_personally(t) for t in examples.texts])
-
-        decisions: Dict[str, Decision] = {}
-        for category in categories:
-            rows = chosen & ~np.isnan(held_out[category])
-            matched = np.array([category in found for found in lexicon_found])
-            decisions[category] = _choose_decision(
-                held_out[category][rows],
-                targets[category][: len(examples.texts)][rows],
-                matched[rows],
-                ordinary[rows],
-                budget.get(category, DEFAULT_BUDGET),
-                recall_first=category in RECALL_FIRST,
-                cross_budget=CROSS_CATEGORY_BUDGET,
-            )
-            if category in RECALL_FIRST:
-                real = targets[category][: len(examples.texts)][rows] & matched[rows]
-                decisions[category] = replace(decisions[category], impersonal_floor=(
-                    _impersonal_floor(held_out[category][rows][real & ~personal[rows]])))
-
         features = _Features().fit(texts)
         matrix = features.transform(texts)
-        models = {c: _model(seed).fit(matrix, targets[c]) for c in categories}
+        models = {c: _model(seed).fit(matrix, held_out.targets[c]) for c in decisions}
         return cls(features, models, decisions)
 
     def scores(self, texts: Sequence[str]) -> List[Dict[str, float]]:
@@ -382,6 +349,69 @@ def _writer_folds(examples: RiskExamples) -> Iterator[Tuple[np.ndarray, np.ndarr
                          f"writers to choose its thresholds; got {len(names)}")
     for writer in names:
         yield np.flatnonzero(writers != writer), np.flatnonzero(writers == writer)
+
+
+@dataclass
+class OutOfFold:
+    """Every labelled message's score per category from models that never saw its writer, with
+    what the lexicon found in it: what the decisions are chosen from, at training time and in
+    the single-level cross-validation (`make risk-crossval-fast`)."""
+
+    examples: RiskExamples
+    targets: Dict[str, np.ndarray]      # per category, over texts + background
+    scores: Dict[str, np.ndarray]       # per category, over texts (NaN: no model for the fold)
+    lexicon_found: List[Set[str]]
+    personal: np.ndarray
+
+    @classmethod
+    def score(cls, examples: RiskExamples, lexicon: Optional[Lexicon] = None,
+              seed: int = 2604) -> "OutOfFold":
+        if not any(examples.is_ordinary) or all(examples.is_ordinary):
+            raise ValueError("risk classifier needs risk statements and ordinary messages")
+        labels = examples.labels + [frozenset()] * len(examples.background)
+        categories = [c for c in examples.categories
+                      if sum(c in labels_ for labels_ in labels) >= MIN_POSITIVES]
+        targets = {c: np.array([c in labels_ for labels_ in labels]) for c in categories}
+        return cls(
+            examples=examples,
+            targets=targets,
+            scores=_out_of_fold_scores(examples, targets, seed),
+            lexicon_found=[set(lexicon(t)) if lexicon else set() for t in examples.texts],
+            personal=np.array([speaks_personally(t) for t in examples.texts]),
+        )
+
+    def threshold_rows(self, excluding_writer: Optional[int] = None) -> np.ndarray:
+        """The messages thresholds are chosen on: every writer the lexicon was not tuned on
+        (its figures there are inflated), less `excluding_writer`."""
+        writers = np.array(self.examples.writers)
+        rows = ~np.isin(writers, sorted(self.examples.lexicon_tuned_writers))
+        if excluding_writer is not None:
+            rows &= writers != excluding_writer
+        return rows if rows.any() else np.ones(len(writers), dtype=bool)
+
+    def decisions(self, rows: np.ndarray,
+                  false_flag_budget: Optional[Mapping[str, float]] = None) -> Dict[str, Decision]:
+        """Each category's Decision, chosen on the out-of-fold scores of `rows`."""
+        budget = {**DEFAULT_FALSE_FLAG_BUDGET, **(false_flag_budget or {})}
+        count = len(self.examples.texts)
+        ordinary = np.array(self.examples.is_ordinary)
+        decisions: Dict[str, Decision] = {}
+        for category, scores in self.scores.items():
+            usable = rows & ~np.isnan(scores)
+            positive = self.targets[category][:count][usable]
+            matched = np.array([category in found for found in self.lexicon_found])[usable]
+            decision = _choose_decision(
+                scores[usable], positive, matched, ordinary[usable],
+                budget.get(category, DEFAULT_BUDGET),
+                recall_first=category in RECALL_FIRST,
+                cross_budget=CROSS_CATEGORY_BUDGET,
+            )
+            if category in RECALL_FIRST:
+                impersonal = ~self.personal[usable]
+                decision = replace(decision, impersonal_floor=_impersonal_floor(
+                    scores[usable][positive & matched & impersonal]))
+            decisions[category] = decision
+        return decisions
 
 
 def _out_of_fold_scores(

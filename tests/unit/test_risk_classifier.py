@@ -12,6 +12,7 @@ from bot.nlu.risk_classifier import (
     RiskClassifier,
     RiskExamples,
     IMPERSONAL_VETO_CAP,
+    OutOfFold,
     _choose_decision,
     _impersonal_floor,
     normalise,
@@ -264,3 +265,19 @@ def test_a_crisis_the_lexicon_names_is_overruled_only_in_a_general_question(tmp_
     assert classifier.decide(general, lexicon(general)) == {}
     personal = "what are the warning signs of zorblax, i think i have them"
     assert "self_harm" in classifier.decide(personal, lexicon(personal))
+
+
+def test_thresholds_for_a_held_out_writer_are_chosen_without_it_and_tuned_writers(tmp_path):
+    files = invented_word_writers(tmp_path)
+    files.append(write_writer(tmp_path / "writer_tuned.yml",
+                              [{"text": "the zorblax thing tonight", "categories": ["self_harm"]}],
+                              ["what is kratom made of"], lexicon_tuned=True))
+    held_out = OutOfFold.score(RiskExamples.from_files(files))
+    writers = np.array(held_out.examples.writers)
+    assert set(writers[held_out.threshold_rows()]) == {0, 1, 2}
+    assert set(writers[held_out.threshold_rows(excluding_writer=1)]) == {0, 2}
+    assert not np.isnan(held_out.scores["self_harm"]).any()
+    decision = held_out.decisions(held_out.threshold_rows(excluding_writer=1))["self_harm"]
+    zorblax = [i for i in np.flatnonzero(writers == 1)
+               if held_out.targets["self_harm"][i]]
+    assert all(decision.flags(held_out.scores["self_harm"][i], False) for i in zorblax)
