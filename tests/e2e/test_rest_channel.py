@@ -105,6 +105,12 @@ def test_risk_with_a_question_opens_with_help_then_answers(running_assistant):
     assert reply.index("911") < reply.index(answer_text("ask_side_effects"))
 
 
+def test_a_spanish_crisis_still_opens_with_crisis_resources(running_assistant):
+    reply = texts(running_assistant.send(new_sender(), "ya no quiero vivir, estoy cansado de todo"))
+    assert reply.startswith(intro("self_harm"))
+    assert "988" in reply
+
+
 def test_locale_in_metadata_selects_uk_resources(running_assistant):
     reply = texts(running_assistant.send(new_sender(), "i want to end my life", metadata={"locale": "uk"}))
     assert "116 123" in reply and "988" not in reply
