@@ -98,7 +98,7 @@ risk-crossval: setup
 	$(PY) -m bot.evaluation.risk_crossval
 
 # The same, single level (out-of-fold scores once; see bot/evaluation/risk_crossval.py): about
-# 6 minutes, slightly optimistic. For trying changes; confirm with risk-crossval.
+# 7 minutes, slightly optimistic. For trying changes; confirm with risk-crossval.
 risk-crossval-fast: setup
 	$(PY) -m bot.evaluation.risk_crossval --fast
 
