@@ -20,7 +20,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Mapping, Optional, Set
 
 import numpy as np
 import spacy
@@ -45,8 +46,20 @@ def _row(name: str, result: RiskScore, categories: List[str]) -> str:
 Found = Dict[str, Set[str]]
 
 
+@dataclass
+class HeldOutWriter:
+    """One writer's messages and what each detector found in them, held out from training."""
+
+    name: str
+    statements: List[Mapping]
+    ordinary: List[str]
+    lexicon: Found
+    combined: Found
+    timing: str
+
+
 def _nested(files: List[Path], topic_questions: List[str],
-            matcher: RiskMatcher) -> Iterator[Tuple[Path, float, Found, Found]]:
+            matcher: RiskMatcher) -> Iterator[HeldOutWriter]:
     """Per held-out writer: the classifier retrained, thresholds included, without it."""
     for held in files:
         data = yaml.safe_load(held.read_text(encoding="utf-8"))
@@ -57,33 +70,42 @@ def _nested(files: List[Path], topic_questions: List[str],
         started = time.perf_counter()
         classifier = RiskClassifier.train(examples, lexicon=matcher.categories_in)
         seconds = time.perf_counter() - started
-        texts = [s["text"] for s in data["risk_statements"]] + list(data["ordinary_questions"])
+        statements, ordinary = data["risk_statements"], list(data["ordinary_questions"])
+        texts = [s["text"] for s in statements] + ordinary
         lexicon = {t: matcher.categories_in(t) for t in texts}
-        yield held, seconds, lexicon, {t: set(classifier.decide(t, lexicon[t])) for t in texts}
+        combined = {t: set(classifier.decide(t, lexicon[t])) for t in texts}
+        yield HeldOutWriter(held.stem, statements, ordinary, lexicon, combined,
+                            f"trained in {seconds:.0f} s")
 
 
 def _single_level(files: List[Path], topic_questions: List[str],
-                  matcher: RiskMatcher) -> Iterator[Tuple[Path, float, Found, Found]]:
+                  matcher: RiskMatcher) -> Iterator[HeldOutWriter]:
     """Per held-out writer: its out-of-fold scores, with thresholds chosen on the others'."""
     examples = RiskExamples.from_files(files)
     examples.add_background(topic_questions, matcher.categories_in)
     started = time.perf_counter()
     held_out = OutOfFold.score(examples, matcher.categories_in)
-    seconds = time.perf_counter() - started
-    for writer, held in enumerate(files):
+    timing = f"all writers scored out of fold in {time.perf_counter() - started:.0f} s"
+    for writer, name in enumerate(examples.writer_names):
         if writer in examples.lexicon_tuned_writers:
             continue
         decisions = held_out.decisions(held_out.threshold_rows(excluding_writer=writer))
+        statements: List[Mapping] = []
+        ordinary: List[str] = []
         lexicon: Found = {}
         combined: Found = {}
         for i in (i for i, w in enumerate(examples.writers) if w == writer):
             text, found = examples.texts[i], held_out.lexicon_found[i]
+            if examples.is_ordinary[i]:
+                ordinary.append(text)
+            else:
+                statements.append({"text": text, "categories": sorted(examples.labels[i])})
             flagged = {c for c in found if c not in decisions or np.isnan(held_out.scores[c][i])}
             flagged |= {c for c, decision in decisions.items()
                         if decision.flags(held_out.scores[c][i], c in found, held_out.personal[i])}
             lexicon[text], combined[text] = found, flagged
-        yield held, seconds, lexicon, combined
-        seconds = 0.0
+        yield HeldOutWriter(name, statements, ordinary, lexicon, combined, timing)
+        timing = "thresholds from the other writers' scores"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -107,14 +129,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"{'':11}" + " ".join(f"{c[:6]:>6}" for c in categories) + "  ffrate  extra")
     pooled = {"lexicon": [], "combined": []}
     folds = (_single_level if args.fast else _nested)(files, topic_questions, matcher)
-    for held, seconds, lexicon, combined in folds:
-        data = yaml.safe_load(held.read_text(encoding="utf-8"))
-        statements, ordinary = data["risk_statements"], data["ordinary_questions"]
-        print(f"{held.stem} held out ({len(statements)} statements, {len(ordinary)} ordinary; "
-              f"trained in {seconds:.0f} s)")
-        for name, found in (("lexicon", lexicon), ("combined", combined)):
-            result = score(statements, ordinary, found.__getitem__)
-            pooled[name].append((statements, ordinary, found))
+    for held in folds:
+        print(f"{held.name} held out ({len(held.statements)} statements, "
+              f"{len(held.ordinary)} ordinary; {held.timing})")
+        for name, found in (("lexicon", held.lexicon), ("combined", held.combined)):
+            result = score(held.statements, held.ordinary, found.__getitem__)
+            pooled[name].append((held.statements, held.ordinary, found))
             print(_row(name, result, categories))
             if args.verbose and name == "combined":
                 for category, text, got in result.misses:

@@ -281,3 +281,47 @@ def test_thresholds_for_a_held_out_writer_are_chosen_without_it_and_tuned_writer
     zorblax = [i for i in np.flatnonzero(writers == 1)
                if held_out.targets["self_harm"][i]]
     assert all(decision.flags(held_out.scores["self_harm"][i], False) for i in zorblax)
+
+
+class _NoLexicon:
+    """A stand-in for the RiskMatcher: the classifier alone decides."""
+
+    def categories_in(self, text: str) -> set:
+        return set()
+
+
+def _crossval_writers(folder: Path) -> List[Path]:
+    files = invented_word_writers(folder)
+    files.append(write_writer(folder / "writer_extra.yml",
+                              [{"text": "doing the zorblax thing tonight for real",
+                                "categories": ["self_harm"]}],
+                              ["what is kratom made of", "is kratom a coffee relative"]))
+    files.append(write_writer(folder / "writer_tuned.yml",
+                              [{"text": "the zorblax thing tonight", "categories": ["self_harm"]}],
+                              ["what does kratom smell like"], lexicon_tuned=True))
+    return files
+
+
+@pytest.mark.parametrize("mode", ["nested", "single_level"])
+def test_crossval_holds_out_every_scored_writer_once_with_its_own_messages(tmp_path, mode):
+    from bot.evaluation import risk_crossval
+
+    files = _crossval_writers(tmp_path)
+    folds = getattr(risk_crossval, f"_{mode}")(files, ["how is kratom grown"], _NoLexicon())
+    held = list(folds)
+    assert [h.name for h in held] == ["writer_0", "writer_1", "writer_2", "writer_extra"]
+    for writer in held:
+        data = yaml.safe_load((tmp_path / f"{writer.name}.yml").read_text())
+        assert writer.statements == data["risk_statements"]
+        assert writer.ordinary == data["ordinary_questions"]
+        texts = [s["text"] for s in writer.statements] + writer.ordinary
+        assert set(writer.lexicon) == set(writer.combined) == set(texts)
+    # Learned from the other writers only: each one's invented crisis word is still caught.
+    crises = [found for h in held[:3] for t, found in h.combined.items() if "zorblax" in t]
+    assert crises and all("self_harm" in found for found in crises)
+
+
+def test_crossval_refuses_the_held_out_sets():
+    from bot.evaluation import risk_crossval
+
+    assert risk_crossval.main(["--data", "tests/heldout"]) == 2
