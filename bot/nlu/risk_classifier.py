@@ -92,14 +92,20 @@ IMPERSONAL_VETO_CAP = 0.2
 MIN_WORDS_TO_OVERRULE = 5
 # Words that tie a message to a real person or to the present: never a general question.
 # A day or an "already" anchors it in time ("puked ten times already", "asking for tonight");
-# Spanish and Portuguese first-person words keep messages in those languages personal, since
-# the English word list cannot tell their general questions from their crises.
+# Spanish, Portuguese and French words for people and for now keep messages in those
+# languages personal, since the English word list cannot tell their general questions from
+# their crises ("il est tout gris et il ronfle bizarre").
 _PERSONAL = re.compile(
     r"\b(i|im|ive|id|ill|me|my|mine|myself|we|were|weve|us|our|ours|he|hes|him|his|she|shes"
     r"|her|hers|help|now|rn|please|pls|plz|hurry|911|999|112|ambulance"
     r"|today|tonight|tonite|tomorrow|already|yesterday|this morning|last night|last week"
     r"|this week"
-    r"|yo|mi|estoy|quiero|tengo|ayuda|ayudame|eu|estou|quero|socorro)\b")
+    r"|yo|mi|mis|él|ella|estoy|quiero|tengo|tomé|ayuda|ayudame|ayúdame|ahora|hoy|novio|novia"
+    r"|hijo|hija|mamá|papá|hermano|hermana|esposo|esposa|amigo|amiga"
+    r"|eu|meu|minha|mim|ele|ela|estou|quero|tenho|tomei|socorro|agora|hoje|namorado|namorada"
+    r"|filho|filha|mãe|pai|irmão|irmã|marido"
+    r"|je|jai|moi|mon|ma|mes|il|elle|aide|aidez|secours|maintenant|copain|copine|coloc|fils"
+    r"|fille|frère|sœur|mère|père)\b")
 _WORD = re.compile(r"\w+")
 # Share of the real lexicon matches of the other categories the classifier may overrule, out
 # of fold. Unbounded, it overruled nearly every lexicon match for minors once more

@@ -219,6 +219,9 @@ def test_recall_first_budget_comes_on_top_of_the_lexicons_own_false_flags():
     "puked like ten times already and its still going",
     "which is more likely to stop your breathing, asking for tonight",
     "ya no quiero vivir, estoy cansado de todo",
+    "il est tout gris et il ronfle bizarre depuis tout à l'heure",
+    "minha mãe não acorda depois de tomar o chá",
+    "mi novio no despierta y respira muy raro",
 ])
 def test_messages_about_someone_present_speak_personally(text):
     assert speaks_personally(text)
@@ -228,6 +231,7 @@ def test_messages_about_someone_present_speak_personally(text):
     "what are the warning signs that someone is suicidal?",
     "What should a bystander do if someone collapses at a party",
     "how can you tell if a person is overdosing or just very drunk",
+    "¿cuáles son los síntomas de una sobredosis en general?",
 ])
 def test_general_questions_do_not_speak_personally(text):
     assert not speaks_personally(text)
