@@ -71,7 +71,8 @@ eval-nlu: $(MODEL)
 #     pregnancy 42/46, self_harm 74/79, false flags 8/175 (session 9: emergency 70/76,
 #     self_harm 72/79, concentrated_7oh 48/52, minor 43/49, pregnancy 41/46);
 # v11 addiction 70/87, concentrated_7oh 48/51, minor 42/45, mixing 74/80, pregnancy 37/45,
-#     self_harm 76/80, false flags 27/181 (emergency 80/80).
+#     self_harm 76/80, false flags 25/181 (emergency 80/80; first measured with lexicon
+#     2026.11.26.8: the same recalls, false flags 27/181).
 RISK_V2_SHORTFALLS ?= addiction=0.91 self_harm=0.95 false_flags=0.083
 RISK_V3_SHORTFALLS ?= addiction=0.93 minor=0.90 false_flags=0.044
 RISK_V4_SHORTFALLS ?= emergency=0.96 self_harm=0.95 false_flags=0.071
@@ -83,7 +84,7 @@ RISK_V9_SHORTFALLS ?= addiction=0.91 emergency=0.97 self_harm=0.97 false_flags=0
 RISK_V10_SHORTFALLS ?= addiction=0.86 concentrated_7oh=0.94 emergency=0.97 minor=0.89 \
 	mixing=0.87 pregnancy=0.89 self_harm=0.92 false_flags=0.052
 RISK_V11_SHORTFALLS ?= addiction=0.79 concentrated_7oh=0.92 minor=0.91 mixing=0.91 \
-	pregnancy=0.80 self_harm=0.93 false_flags=0.155
+	pregnancy=0.80 self_harm=0.93 false_flags=0.144
 
 # One held-out set: $(1) the file in tests/heldout/, $(2) its known shortfalls.
 define eval_risk_set
