@@ -18,6 +18,17 @@ a candidate is dropped by its category's guards:
   ("is kratom addictive?"), whereas "am I addicted?" names one;
 - ``general_framing``: its sentence frames a general question ("can kratom cause...",
   "what happens if you...") and names no person (emergency only);
+- ``detached_framing``: its sentence says it is about fiction or study ("writing a novel
+  where...", "for my psych class"), not negated, with no contrast word ("but", "now"...)
+  between that phrase and the match;
+- ``detached_question``: the match is in a question and another sentence of the message is
+  so framed ("what is passive ideation? studying for my exam"); a plain statement elsewhere
+  in the message still counts;
+- ``general_ask``: both of the above for a general ask ("asking in general", "nothing has
+  happened", "to be prepared");
+- ``resolved_past``: the match's sentence dates it to the past ("years ago", "back in 2016",
+  "as a teen") with no "but", "now", "again"... between that and the match, and the message
+  says it is over ("fully recovered", "haven't since", "been clean ever since");
 
 and a pattern marked ``needs_person`` only counts in a sentence that names a person; a
 pattern that begins with ``^`` only counts where a clause begins (the sentence start, or just
@@ -68,8 +79,16 @@ DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "risk_lexicon.yml"
 
 TOP_LEVEL_KEYS = {"version", "settings", "equivalents", "guards", "words", "categories"}
 GUARD_KEYS = {"clause_breaks", "clause_openers", "hedges", "negation", "hypothetical",
-              "question_starts", "statement_if_next", "personal_anchors", "general_framing"}
-GUARDS = ("negated", "hypothetical", "impersonal_question", "general_framing")
+              "question_starts", "statement_if_next", "personal_anchors", "general_framing",
+              "detached_framing", "general_ask", "resolved_past"}
+GUARDS = ("negated", "hypothetical", "impersonal_question", "general_framing",
+          "detached_framing", "detached_question", "general_ask", "resolved_past")
+RESOLVED_PAST_KEYS = {"past", "resolution", "contrast"}
+# pseudo-categories of the message-level context lines (see `_DocContext.spans`)
+DETACHED = "__detached__"
+GENERAL_ASK = "__general_ask__"
+PAST = "__past__"
+RESOLUTION = "__resolution__"
 CATEGORY_KEYS = {"description", "guards", "patterns", "exclude", "examples"}
 EXAMPLE_KEYS = {"flag", "no_flag"}
 MAX_VARIANTS_PER_LINE = 512
@@ -104,7 +123,7 @@ class _Rule:
     """One lexicon line, compiled into its own small Matcher."""
 
     category: str
-    kind: str  # "pattern", "exclude" or "general"
+    kind: str  # "pattern", "exclude", "general" or "context"
     line: str
     needs_person: bool
     at_clause_start: bool
@@ -568,7 +587,7 @@ class RiskMatcher:
             long_gap = False
             try:
                 patterns, required, at_clause_start, at_sentence_end = compiler.compile(line)
-                if (at_clause_start or at_sentence_end) and kind == "general":
+                if (at_clause_start or at_sentence_end) and kind in ("general", "context"):
                     raise LexiconError("'^' and '$' are only for category patterns and excludes")
                 chunks = line.split()
                 if chunks.count(LONG_GAP) > 1:
@@ -625,6 +644,28 @@ class RiskMatcher:
         framing = _str_list(guards.get("general_framing"), "guards.general_framing")
         for index, line in enumerate(framing):
             add(f"__general__#{index}", "__general__", "general", line)
+
+        self._context_rules: Dict[str, List[int]] = {}
+
+        def add_context(pseudo: str, lines: List[str]) -> None:
+            for index, line in enumerate(lines):
+                self._context_rules.setdefault(pseudo, []).append(len(self._rules))
+                add(f"{pseudo}#{index}", pseudo, "context", line)
+
+        add_context(DETACHED, _str_list(guards.get("detached_framing"), "guards.detached_framing"))
+        add_context(GENERAL_ASK, _str_list(guards.get("general_ask"), "guards.general_ask"))
+        resolved = guards.get("resolved_past") or {}
+        if not isinstance(resolved, dict) or set(resolved) - RESOLVED_PAST_KEYS:
+            raise LexiconError(
+                f"{source}: guards.resolved_past is a mapping of {sorted(RESOLVED_PAST_KEYS)}"
+            )
+        add_context(PAST, _str_list(resolved.get("past"), "guards.resolved_past.past"))
+        add_context(
+            RESOLUTION, _str_list(resolved.get("resolution"), "guards.resolved_past.resolution")
+        )
+        self._contrast = (
+            cues(resolved.get("contrast"), "resolved_past.contrast") if resolved else frozenset()
+        )
 
         categories = lexicon.get("categories")
         if not isinstance(categories, dict) or not categories:
@@ -768,7 +809,7 @@ class RiskMatcher:
                 for start, end, needs_person in sorted(spans, key=lambda s: (s[0], -s[1])):
                     if needs_person and not context.sentence_has_anchor(start):
                         continue
-                    if self._guarded(guards, start, context, general_framing):
+                    if self._guarded(guards, start, end, context, general_framing):
                         continue
                     if excluded is None:  # the category's exclude lines, run once if needed
                         rule_ids = groups.get((category, "exclude"), [])
@@ -833,18 +874,16 @@ class RiskMatcher:
         self,
         guards: Sequence[str],
         start: int,
+        end: int,
         context: "_DocContext",
         general_framing: Callable[[], bool],
     ) -> bool:
-        """True if one of the category's guards cancels the candidate starting at `start`."""
+        """True if one of the category's guards cancels the candidate [start, end)."""
         lowers = context.lowers
         for guard in guards:
             if guard == "negated":
-                for i in context.pre_window(start):
-                    if lowers[i] in self._neg_cues and not (
-                        i + 1 < len(lowers) and lowers[i + 1] in self._neg_ignore_next
-                    ):
-                        return True
+                if self._negated(start, context):
+                    return True
             elif guard == "hypothetical":
                 for i in context.pre_window(start):
                     if (
@@ -859,7 +898,83 @@ class RiskMatcher:
             elif guard == "general_framing":
                 if not context.sentence_has_anchor(start) and general_framing():
                     return True
+            elif guard == "detached_framing":
+                if self._detached(DETACHED, start, end, context, same_sentence=True):
+                    return True
+            elif guard == "detached_question":
+                if context.sentence_is_question(start) and self._detached(
+                    DETACHED, start, end, context, same_sentence=False
+                ):
+                    return True
+            elif guard == "general_ask":
+                if self._detached(GENERAL_ASK, start, end, context, same_sentence=True) or (
+                    context.sentence_is_question(start)
+                    and self._detached(GENERAL_ASK, start, end, context, same_sentence=False)
+                ):
+                    return True
+            elif guard == "resolved_past":
+                if self._resolved_past(start, end, context):
+                    return True
         return False
+
+    def _negated(self, start: int, context: "_DocContext") -> bool:
+        """A negation cue in the few words before `start` (see `_DocContext.pre_window`)."""
+        lowers = context.lowers
+        return any(
+            lowers[i] in self._neg_cues
+            and not (i + 1 < len(lowers) and lowers[i + 1] in self._neg_ignore_next)
+            for i in context.pre_window(start)
+        )
+
+    def _detached(
+        self, pseudo: str, start: int, end: int, context: "_DocContext", same_sentence: bool
+    ) -> bool:
+        """A framing of `pseudo` (DETACHED, GENERAL_ASK) that is not negated ("not for a
+        story"), in the match's sentence with no contrast word between ("doing a school
+        project on it but honestly I use it myself") if `same_sentence`, else in another
+        sentence."""
+        sentence = context.sentence(start)
+        for a, b in context.spans(pseudo):
+            if (context.sentence(a) == sentence) != same_sentence or self._negated(a, context):
+                continue
+            if not same_sentence or not self._contrast_between(start, end, a, b, context):
+                return True
+        return False
+
+    def _contrast_between(
+        self, start: int, end: int, a: int, b: int, context: "_DocContext"
+    ) -> bool:
+        """A contrast word ("but", "now", "again"...) between the match [start, end) and the
+        context phrase [a, b) of the same sentence."""
+        between = range(b, start) if b <= start else range(end, a)
+        return any(context.lowers[i] in self._contrast for i in between)
+
+    def _resolved_past(self, start: int, end: int, context: "_DocContext") -> bool:
+        """The match [start, end) tells of something over: a past-time phrase in its sentence
+        with no contrast word ("but", "now", "again"...) in between, and a resolution phrase
+        ("fully recovered", "been fine since") somewhere in the message that is not negated."""
+        if not any(not self._negated(a, context) for a, _ in context.spans(RESOLUTION)):
+            return False
+        sentence = context.sentence(start)
+        return any(
+            context.sentence(a) == sentence and not self._contrast_between(start, end, a, b, context)
+            for a, b in context.spans(PAST)
+        )
+
+    def _context_spans(self, pseudo: str, context: "_DocContext") -> List[Tuple[int, int]]:
+        """Token spans of the doc matched by the context lines of `pseudo` (DETACHED,
+        GENERAL_ASK, PAST, RESOLUTION), sentence by sentence."""
+        doc = context.doc
+        spans: List[Tuple[int, int]] = []
+        for s_start, s_end in context.sentences:
+            lowers = set(context.lowers[s_start:s_end])
+            lemmas = set(context.lemmas[s_start:s_end])
+            sentence = doc[s_start:s_end]
+            for rule_id in self._context_rules.get(pseudo, ()):
+                rule = self._rules[rule_id]
+                if rule.possible(lowers, lemmas):
+                    spans.extend((s_start + a, s_start + b) for _, a, b in rule.matcher(sentence))
+        return sorted(set(spans))
 
 
 _SENTENCE_END = re.compile(r"^[.!?…]+$")
@@ -870,6 +985,7 @@ class _DocContext:
 
     def __init__(self, doc: Doc, matcher: RiskMatcher) -> None:
         self._matcher = matcher
+        self.doc = doc
         self.lowers = [t.lower_ for t in doc]
         self.lemmas = [t.lemma_ for t in doc]
         self._sent_of: List[int] = []
@@ -884,6 +1000,7 @@ class _DocContext:
             self._sents.append((start, len(doc)))
         self._anchor_cache: Dict[int, bool] = {}
         self._hedge_cache: Optional[Set[int]] = None
+        self._span_cache: Dict[str, List[Tuple[int, int]]] = {}
 
     @property
     def sentences(self) -> List[Tuple[int, int]]:
@@ -891,6 +1008,12 @@ class _DocContext:
 
     def sentence(self, token_index: int) -> Tuple[int, int]:
         return self._sents[self._sent_of[token_index]]
+
+    def spans(self, pseudo: str) -> List[Tuple[int, int]]:
+        """Spans of the message-level context lines `pseudo` (computed once, when needed)."""
+        if pseudo not in self._span_cache:
+            self._span_cache[pseudo] = self._matcher._context_spans(pseudo, self)
+        return self._span_cache[pseudo]
 
     def pre_window(self, start: int) -> List[int]:
         """The few words before `start` that the negation / hypothetical guards look at:

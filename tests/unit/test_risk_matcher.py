@@ -768,6 +768,64 @@ def test_unknown_guard_setting_is_a_lexicon_error():
         RiskMatcher(lexicon)
 
 
+def test_detached_framing_skips_only_its_own_sentence_without_a_contrast():
+    guards = ["detached_framing"]
+    matcher = RiskMatcher(_tiny_lexicon(addiction=(guards, ["hooked"], [])))
+    assert not categories(matcher, "writing a novel where the hero is hooked on it")
+    # a contrast word between the framing and the match: the writer turns to themselves
+    assert categories(matcher, "doing a school project on it but honestly I'm hooked")
+    # negated framing and framing in another sentence do not count
+    assert categories(matcher, "not for a story, I'm hooked")
+    assert categories(matcher, "writing a novel. am I hooked?")
+
+
+def test_detached_question_skips_questions_of_a_framed_message_not_statements():
+    guards = ["detached_question"]
+    matcher = RiskMatcher(_tiny_lexicon(addiction=(guards, ["hooked"], [])))
+    assert not categories(matcher, "why do people get hooked? for my psych class")
+    assert categories(matcher, "for my psych class I read about it. I'm hooked")
+    assert categories(matcher, "why do people get hooked?")
+
+
+def test_resolved_past_needs_a_past_time_a_resolution_and_no_contrast():
+    matcher = RiskMatcher(_tiny_lexicon(addiction=(["resolved_past"], ["hooked"], [])))
+    assert not categories(matcher, "I was hooked back in 2010 and have been clean ever since")
+    assert not categories(matcher, "I was hooked years ago. I'm doing well now")
+    assert categories(matcher, "I was hooked years ago")  # no resolution
+    assert categories(matcher, "I was hooked years ago and I haven't been fine since")  # negated
+    assert categories(matcher, "clean since 2019 but now I'm hooked again. was doing well")
+    assert categories(matcher, "back in 2010 I was clean but now I'm hooked, doing well otherwise")
+
+
+def test_general_ask_skips_its_sentence_and_questions_elsewhere():
+    matcher = RiskMatcher(_tiny_lexicon(addiction=(["general_ask"], ["hooked"], [])))
+    assert not categories(matcher, "how do you help a friend who is hooked, asking in general")
+    assert not categories(matcher, "how do you help a friend who is hooked? asking in general")
+    assert categories(matcher, "asking in general. my friend is hooked")
+
+
+def test_self_harm_ignores_general_asks_and_hypotheticals(risk_matcher):
+    # covers people use for a method question: none of them may hide it
+    for text in ["asking in general, how many pills would it take to never wake up",
+                 "how many pills would it take to never wake up? asking in general",
+                 "just hypothetically, how many pills would it take to never wake up"]:
+        assert "self_harm" in categories(risk_matcher, text)
+
+
+def test_resolved_past_keys_are_checked():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["guards"]["resolved_past"]["resolutions"] = ["fully recovered"]
+    with pytest.raises(LexiconError, match="resolved_past"):
+        RiskMatcher(lexicon)
+
+
+def test_context_lines_may_not_use_anchors():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["guards"]["detached_framing"].append("^ for my class")
+    with pytest.raises(LexiconError):
+        RiskMatcher(lexicon)
+
+
 def test_a_match_that_opens_its_clause_ignores_negation_before_it(risk_matcher):
     assert "addiction" in categories(risk_matcher, "i haven't eaten since quitting kratom")
     assert "addiction" not in categories(risk_matcher, "I'm not addicted")
