@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Mapping, Optional, Set
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Set
 
 import numpy as np
 import spacy
@@ -30,7 +30,13 @@ from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.evaluation import quiet_rasa_logs
 from bot.evaluation.risk_scoring import RiskScore, score
-from bot.nlu.risk_classifier import OutOfFold, RiskClassifier, RiskExamples, risk_example_files
+from bot.nlu.risk_classifier import (
+    OutOfFold,
+    RiskClassifier,
+    RiskExamples,
+    adds_alone,
+    risk_example_files,
+)
 from bot.nlu.risk_matcher import DEFAULT_LEXICON_PATH, RiskMatcher
 from bot.settings import PROJECT_ROOT
 
@@ -58,6 +64,10 @@ class HeldOutWriter:
     timing: str
 
 
+def _not_present(matcher: RiskMatcher, text: str) -> Callable[[], bool]:
+    return lambda: matcher.frames_as_not_present(matcher.make_doc(text))
+
+
 def _nested(files: List[Path], topic_questions: List[str],
             matcher: RiskMatcher) -> Iterator[HeldOutWriter]:
     """Per held-out writer: the classifier retrained, thresholds included, without it."""
@@ -73,7 +83,8 @@ def _nested(files: List[Path], topic_questions: List[str],
         statements, ordinary = data["risk_statements"], list(data["ordinary_questions"])
         texts = [s["text"] for s in statements] + ordinary
         lexicon = {t: matcher.categories_in(t) for t in texts}
-        combined = {t: set(classifier.decide(t, lexicon[t])) for t in texts}
+        combined = {t: set(classifier.decide(t, lexicon[t], _not_present(matcher, t)))
+                    for t in texts}
         yield HeldOutWriter(held.stem, statements, ordinary, lexicon, combined,
                             f"trained in {seconds:.0f} s")
 
@@ -101,8 +112,10 @@ def _single_level(files: List[Path], topic_questions: List[str],
             else:
                 statements.append({"text": text, "categories": sorted(examples.labels[i])})
             flagged = {c for c in found if c not in decisions or np.isnan(held_out.scores[c][i])}
+            not_present = _not_present(matcher, text)
             flagged |= {c for c, decision in decisions.items()
-                        if decision.flags(held_out.scores[c][i], c in found, held_out.personal[i])}
+                        if decision.flags(held_out.scores[c][i], c in found, held_out.personal[i])
+                        and (c in found or adds_alone(c, not_present))}
             lexicon[text], combined[text] = found, flagged
         yield HeldOutWriter(name, statements, ordinary, lexicon, combined, timing)
         timing = "thresholds from the other writers' scores"

@@ -13,7 +13,9 @@ Per category the final decision combines both detectors::
                                        and  (speaks personally  or  score >= impersonal_floor))
 
 `threshold` lets the classifier add what the lexicon misses; `lexicon_floor` lets it overrule a
-lexicon match it is nearly sure is harmless. Both are chosen on out-of-fold scores (each
+lexicon match it is nearly sure is harmless. Except for emergency and self-harm, the classifier
+adds nothing of its own to a message that frames itself as fiction, study, a general ask or a
+past event that is over (the lexicon's context guards, `adds_alone`). Both are chosen on out-of-fold scores (each
 writer's file scored by models trained on the other writers), measured only on writers the
 lexicon was not tuned on: the highest recall whose false-flag rate on the ordinary messages
 stays within the category's budget. Emergency and self-harm get larger budgets: a missed
@@ -225,6 +227,14 @@ def _model(seed: int) -> LogisticRegression:
                               max_iter=1000, random_state=seed)
 
 
+def adds_alone(category: str, not_present: Callable[[], bool]) -> bool:
+    """Whether the classifier may flag `category` where the lexicon did not: always for
+    emergency and self-harm (recall first), otherwise unless the message frames itself as
+    not a present risk ("I'm 16 and doing a school report on it", "went through withdrawal
+    back in 2016, off it ever since"), which the lexicon's guards already skip."""
+    return category in RECALL_FIRST or not not_present()
+
+
 @dataclass(frozen=True)
 class Decision:
     """A category's thresholds (see the module docstring)."""
@@ -287,17 +297,28 @@ class RiskClassifier:
         per_category = {c: m.predict_proba(matrix)[:, 1] for c, m in self._models.items()}
         return [{c: float(p[i]) for c, p in per_category.items()} for i in range(len(texts))]
 
-    def decide(self, text: str, lexicon_found: Iterable[str]) -> Dict[str, float]:
+    def decide(
+        self,
+        text: str,
+        lexicon_found: Iterable[str],
+        not_present: Callable[[], bool] = lambda: False,
+    ) -> Dict[str, float]:
         """The categories flagged for `text`, given what the lexicon found, with the scores.
 
         A lexicon category this classifier has no model for is kept as the lexicon found it.
+        `not_present` (asked only when needed) tells whether the message frames itself as
+        fiction, study, a general ask or a past event that is over (the lexicon's context
+        guards): then the classifier adds no category of its own (`adds_alone`).
         """
         lexicon_found = set(lexicon_found)
         (scored,) = self.scores([text])
         personal = speaks_personally(text)
         flagged = {c: 1.0 for c in lexicon_found if c not in self.decisions}
         for category, decision in self.decisions.items():
-            if decision.flags(scored[category], category in lexicon_found, personal):
+            matched = category in lexicon_found
+            if decision.flags(scored[category], matched, personal) and (
+                matched or adds_alone(category, not_present)
+            ):
                 flagged[category] = scored[category]
         return flagged
 

@@ -23,7 +23,9 @@ Two detectors, either of which flags a category:
 A lexicon match for emergency or self-harm stands in any message that speaks personally
 (I, we, he, she, "help", "now", or under five words); in a general question the classifier may
 overrule it only when it scores the message below every real crisis of that kind it saw. For
-the other categories the classifier may overrule a match it is nearly sure is harmless.
+the other categories the classifier may overrule a match it is nearly sure is harmless, and
+adds none of its own where the message frames itself as fiction, study, a general ask or a
+past event that is over (`RiskMatcher.frames_as_not_present`).
 
 For every category found in a message it appends one entity
 ``{"entity": "risk", "value": <category>, "start", "end", "confidence_entity",
@@ -259,7 +261,10 @@ class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
         """The classifier's decision per category: lexicon matches it keeps (with their
         spans) and categories only it found (spanning the whole message)."""
         by_category = {f.category: f for f in findings}
-        decided = self._classifier.decide(text, by_category)
+        matcher = self._matcher
+        decided = self._classifier.decide(
+            text, by_category, lambda: matcher.frames_as_not_present(matcher.make_doc(text))
+        )
         return [
             by_category.get(category) or RiskFinding(category, 0, len(text), text, score)
             for category, score in decided.items()

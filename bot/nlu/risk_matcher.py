@@ -750,6 +750,18 @@ class RiskMatcher:
         """Risk findings in `doc`, at most one per category (its first occurrence), by offset."""
         return self._find(doc, original=None)
 
+    def frames_as_not_present(self, doc: Doc) -> bool:
+        """True if the message says it is fiction, study or a general ask, or tells of a past
+        event it says is over (the context lines of `guards`, message-wide and not negated).
+        For detectors without a match span, such as the classifier's own flags."""
+        context = _DocContext(self._usable(doc), self)
+        for pseudo in (DETACHED, GENERAL_ASK):
+            if any(not self._negated(a, context) for a, _ in context.spans(pseudo)):
+                return True
+        return bool(context.spans(PAST)) and any(
+            not self._negated(a, context) for a, _ in context.spans(RESOLUTION)
+        )
+
     def _usable(self, doc: Doc) -> Doc:
         if doc.has_annotation("LEMMA") and doc.text == doc.text.lower():
             return doc

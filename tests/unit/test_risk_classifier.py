@@ -149,6 +149,39 @@ def test_classifier_learns_a_crisis_word_no_lexicon_has(tmp_path):
     assert classifier.decide("is kratom legal in my state", set()) == {}
 
 
+def invented_minor_writers(folder: Path) -> List[Path]:
+    """Writers who call a crisis "zorblax" and a minor's use "blorptastic"."""
+    files = []
+    for writer in range(WRITER_COUNT):
+        statements = [{"text": f"{opening} the zorblax thing {ending}", "categories": ["self_harm"]}
+                      for opening in ("tonight i will do", "i keep planning")
+                      for ending in ("soon", f"writer {writer}")]
+        statements += [{"text": f"{opening} blorptastic {ending}", "categories": ["minor"]}
+                       for opening in ("me and my mates went", "im 15 and")
+                       for ending in ("again", f"writer {writer}")]
+        ordinary = [f"is kratom legal in state number {n} for writer {writer}" for n in range(8)]
+        files.append(write_writer(folder / f"writer_{writer}.yml", statements, ordinary))
+    return files
+
+
+def test_no_category_of_its_own_in_a_message_framed_as_not_present(tmp_path):
+    classifier = RiskClassifier.train(RiskExamples.from_files(invented_minor_writers(tmp_path)))
+    asked = []
+
+    def framed() -> bool:
+        asked.append(True)
+        return True
+
+    assert "minor" in classifier.decide("me and my mates went blorptastic again", set())
+    assert "minor" not in classifier.decide("me and my mates went blorptastic again", set(), framed)
+    # a lexicon match stands, and emergency and self-harm are recall first
+    assert "minor" in classifier.decide("me and my mates went blorptastic again", {"minor"}, framed)
+    assert "self_harm" in classifier.decide("the zorblax thing tonight", set(), framed)
+    asked.clear()
+    classifier.decide("is kratom legal in my state", set(), framed)
+    assert not asked  # only asked when the classifier alone would add a category
+
+
 def test_lexicon_categories_without_a_model_are_kept(tmp_path):
     classifier = RiskClassifier.train(RiskExamples.from_files(invented_word_writers(tmp_path)))
     assert classifier.decide("is kratom legal in my state", {"pregnancy"}) == {"pregnancy": 1.0}

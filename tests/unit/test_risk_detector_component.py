@@ -416,6 +416,32 @@ def test_training_stores_a_classifier_that_load_brings_back(
     assert emergency[0]["confidence_entity"] == 1.0 and emergency[0]["start"] > 0
 
 
+def test_the_lexicons_framing_guards_reach_the_classifiers_own_flags(
+    run_risk_pipeline, risk_test_execution_context, tmp_path
+):
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from tests.unit.test_risk_classifier import invented_minor_writers
+
+    data_dir = tmp_path / "risk"
+    data_dir.mkdir()
+    invented_minor_writers(data_dir)
+    (tmp_path / "storage").mkdir()
+    storage = LocalModelStorage(tmp_path / "storage")
+    config = {**RiskPhraseDetector.get_default_config(), "training_data": [str(data_dir)]}
+    detector = RiskPhraseDetector.create(
+        config, storage, Resource("RiskPhraseDetector"), risk_test_execution_context
+    )
+    detector.train(TrainingData(training_examples=[]))
+
+    def values(text: str) -> List[str]:
+        return [e["value"] for e in risk_entities(run_risk_pipeline(text, detector=detector))]
+
+    assert values("me and my mates went blorptastic again") == ["minor"]
+    assert values("me and my mates went blorptastic again, for my school report") == []
+    assert values("i keep planning the zorblax thing soon, for my school report") == ["self_harm"]
+
+
 def test_loading_without_a_trained_classifier_fails_loudly(risk_test_execution_context, tmp_path):
     storage = LocalModelStorage(tmp_path / "storage")
     with pytest.raises(ValueError):
