@@ -36,6 +36,7 @@ from bot.nlu.risk_classifier import (
     RiskExamples,
     adds_alone,
     risk_example_files,
+    with_matches_beside_a_crisis,
 )
 from bot.nlu.risk_matcher import DEFAULT_LEXICON_PATH, RiskMatcher
 from bot.settings import PROJECT_ROOT
@@ -116,6 +117,7 @@ def _single_level(files: List[Path], topic_questions: List[str],
             flagged |= {c for c, decision in decisions.items()
                         if decision.flags(held_out.scores[c][i], c in found, held_out.personal[i])
                         and (c in found or adds_alone(c, not_present))}
+            flagged = set(with_matches_beside_a_crisis(dict.fromkeys(flagged, 1.0), found, {}))
             lexicon[text], combined[text] = found, flagged
         yield HeldOutWriter(name, statements, ordinary, lexicon, combined, timing)
         timing = "thresholds from the other writers' scores"

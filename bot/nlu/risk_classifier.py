@@ -15,7 +15,8 @@ Per category the final decision combines both detectors::
 `threshold` lets the classifier add what the lexicon misses; `lexicon_floor` lets it overrule a
 lexicon match it is nearly sure is harmless. Except for emergency and self-harm, the classifier
 adds nothing of its own to a message that frames itself as fiction, study, a general ask or a
-past event that is over (the lexicon's context guards, `adds_alone`). Both are chosen on out-of-fold scores (each
+past event that is over (the lexicon's context guards, `adds_alone`); and beside a flagged
+emergency or self-harm every lexicon match stands (`with_matches_beside_a_crisis`). Both are chosen on out-of-fold scores (each
 writer's file scored by models trained on the other writers), measured only on writers the
 lexicon was not tuned on: the highest recall whose false-flag rate on the ordinary messages
 stays within the category's budget. Emergency and self-harm get larger budgets: a missed
@@ -235,6 +236,18 @@ def adds_alone(category: str, not_present: Callable[[], bool]) -> bool:
     return category in RECALL_FIRST or not not_present()
 
 
+def with_matches_beside_a_crisis(
+    flagged: Dict[str, float], lexicon_found: Iterable[str], scores: Mapping[str, float]
+) -> Dict[str, float]:
+    """`flagged` plus every category the lexicon found, when an emergency or self-harm is
+    flagged: the classifier learnt "hooked on it and she says she wants to hurt herself" as a
+    self-harm message and would overrule its addiction match. Beside a crisis that costs no
+    false flag, and the reply should carry both resources."""
+    if RECALL_FIRST.isdisjoint(flagged):
+        return flagged
+    return {**{c: scores.get(c, 1.0) for c in lexicon_found}, **flagged}
+
+
 @dataclass(frozen=True)
 class Decision:
     """A category's thresholds (see the module docstring)."""
@@ -320,7 +333,7 @@ class RiskClassifier:
                 matched or adds_alone(category, not_present)
             ):
                 flagged[category] = scored[category]
-        return flagged
+        return with_matches_beside_a_crisis(flagged, lexicon_found, scored)
 
 
 class _LinearScorer:

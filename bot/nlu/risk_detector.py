@@ -25,7 +25,8 @@ A lexicon match for emergency or self-harm stands in any message that speaks per
 overrule it only when it scores the message below every real crisis of that kind it saw. For
 the other categories the classifier may overrule a match it is nearly sure is harmless, and
 adds none of its own where the message frames itself as fiction, study, a general ask or a
-past event that is over (`RiskMatcher.frames_as_not_present`).
+past event that is over (`RiskMatcher.frames_as_not_present`). Beside a flagged emergency or
+self-harm, every lexicon match stands.
 
 For every category found in a message it appends one entity
 ``{"entity": "risk", "value": <category>, "start", "end", "confidence_entity",

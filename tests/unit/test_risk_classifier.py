@@ -182,6 +182,16 @@ def test_no_category_of_its_own_in_a_message_framed_as_not_present(tmp_path):
     assert not asked  # only asked when the classifier alone would add a category
 
 
+def test_lexicon_matches_stand_beside_a_crisis(tmp_path):
+    classifier = RiskClassifier.train(RiskExamples.from_files(invented_minor_writers(tmp_path)))
+    # a floor the minor model's score cannot reach: it overrules the lexicon's minor match...
+    classifier.decisions["minor"] = Decision(threshold=0.99, lexicon_floor=0.5)
+    assert classifier.decide("is kratom legal in my state", {"minor"}) == {}
+    # ...except beside a crisis, where both resources belong in the reply
+    both = classifier.decide("i keep planning the zorblax thing soon", {"minor"})
+    assert set(both) == {"minor", "self_harm"}
+
+
 def test_lexicon_categories_without_a_model_are_kept(tmp_path):
     classifier = RiskClassifier.train(RiskExamples.from_files(invented_word_writers(tmp_path)))
     assert classifier.decide("is kratom legal in my state", {"pregnancy"}) == {"pregnancy": 1.0}
