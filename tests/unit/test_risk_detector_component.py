@@ -382,6 +382,20 @@ def test_missing_lexicon_fails_loudly_at_load_time(
 # --------------------------------------------------------------------------- the classifier
 
 
+def _untrained_detector_with_writers(write_writers, tmp_path, execution_context):
+    """A detector configured to train its classifier on the writers `write_writers` makes,
+    with its config, model storage and resource."""
+    data_dir = tmp_path / "risk"
+    data_dir.mkdir()
+    write_writers(data_dir)
+    (tmp_path / "storage").mkdir()
+    storage = LocalModelStorage(tmp_path / "storage")
+    config = {**RiskPhraseDetector.get_default_config(), "training_data": [str(data_dir)]}
+    resource = Resource("RiskPhraseDetector")
+    detector = RiskPhraseDetector.create(config, storage, resource, execution_context)
+    return detector, config, storage, resource
+
+
 def test_training_stores_a_classifier_that_load_brings_back(
     run_risk_pipeline, risk_test_execution_context, tmp_path
 ):
@@ -389,18 +403,13 @@ def test_training_stores_a_classifier_that_load_brings_back(
 
     from tests.unit.test_risk_classifier import invented_word_writers
 
-    data_dir = tmp_path / "risk"
-    data_dir.mkdir()
-    invented_word_writers(data_dir)
-    (tmp_path / "storage").mkdir()
-    storage = LocalModelStorage(tmp_path / "storage")
-    config = {**RiskPhraseDetector.get_default_config(), "training_data": [str(data_dir)]}
-    resource = Resource("RiskPhraseDetector")
+    trained, config, storage, resource = _untrained_detector_with_writers(
+        invented_word_writers, tmp_path, risk_test_execution_context
+    )
     topic_questions = TrainingData(training_examples=[
         Message(data={TEXT: "what is kratom", "intent": "ask_what_is_kratom"}),
         Message(data={TEXT: "I overdosed on kratom", "intent": "ask_safety"}),
     ])
-    trained = RiskPhraseDetector.create(config, storage, resource, risk_test_execution_context)
     assert trained.train(topic_questions) == resource
 
     loaded = RiskPhraseDetector.load(config, storage, resource, risk_test_execution_context)
@@ -423,14 +432,8 @@ def test_the_lexicons_framing_guards_reach_the_classifiers_own_flags(
 
     from tests.unit.test_risk_classifier import invented_minor_writers
 
-    data_dir = tmp_path / "risk"
-    data_dir.mkdir()
-    invented_minor_writers(data_dir)
-    (tmp_path / "storage").mkdir()
-    storage = LocalModelStorage(tmp_path / "storage")
-    config = {**RiskPhraseDetector.get_default_config(), "training_data": [str(data_dir)]}
-    detector = RiskPhraseDetector.create(
-        config, storage, Resource("RiskPhraseDetector"), risk_test_execution_context
+    detector, *_ = _untrained_detector_with_writers(
+        invented_minor_writers, tmp_path, risk_test_execution_context
     )
     detector.train(TrainingData(training_examples=[]))
 
