@@ -752,14 +752,23 @@ class RiskMatcher:
 
     def frames_as_not_present(self, doc: Doc) -> bool:
         """True if the message says it is fiction, study or a general ask, or tells of a past
-        event it says is over (the context lines of `guards`, message-wide and not negated).
-        For detectors without a match span, such as the classifier's own flags."""
+        event it says is over (the context lines of `guards`, message-wide, not negated), and
+        nothing after that phrase turns to the present ("for a school report, but honestly I
+        use it", "clean for years. relapsed last month"). For detectors without a match span,
+        such as the classifier's own flags."""
         context = _DocContext(self._usable(doc), self)
+        lowers = context.lowers
+
+        def holds(a: int, b: int) -> bool:
+            return not self._negated(a, context) and not any(
+                word in self._contrast for word in lowers[b:]
+            )
+
         for pseudo in (DETACHED, GENERAL_ASK):
-            if any(not self._negated(a, context) for a, _ in context.spans(pseudo)):
+            if any(holds(a, b) for a, b in context.spans(pseudo)):
                 return True
         return bool(context.spans(PAST)) and any(
-            not self._negated(a, context) for a, _ in context.spans(RESOLUTION)
+            holds(a, b) for a, b in context.spans(RESOLUTION)
         )
 
     def _usable(self, doc: Doc) -> Doc:

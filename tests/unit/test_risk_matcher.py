@@ -812,6 +812,25 @@ def test_self_harm_ignores_general_asks_and_hypotheticals(risk_matcher):
         assert "self_harm" in categories(risk_matcher, text)
 
 
+@pytest.mark.parametrize(
+    "text, framed",
+    [
+        ("I'm 16 and doing a school report on kratom. What are its main effects?", True),
+        ("went through withdrawal back in 2016, been off it ever since. is there lasting damage?",
+         True),
+        ("nothing has happened, I just want to be prepared", True),
+        # something after the framing turns to the present
+        ("doing a school report on kratom but honestly I'm 15 and I use it", False),
+        ("I quit back in 2019 and was clean for years. Relapsed last month and now I use daily",
+         False),
+        ("not for a story. what happens if you take the whole bottle", False),
+        ("is kratom legal in Ohio?", False),
+    ],
+)
+def test_frames_as_not_present(risk_matcher, text, framed):
+    assert risk_matcher.frames_as_not_present(risk_matcher.make_doc(text)) is framed
+
+
 def test_resolved_past_keys_are_checked():
     lexicon = _shipped_lexicon_copy()
     lexicon["guards"]["resolved_past"]["resolutions"] = ["fully recovered"]
