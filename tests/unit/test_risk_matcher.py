@@ -768,9 +768,13 @@ def test_unknown_guard_setting_is_a_lexicon_error():
         RiskMatcher(lexicon)
 
 
+def _hooked_matcher(guard: str) -> RiskMatcher:
+    """A lexicon whose only phrase is "hooked" (addiction), under one guard."""
+    return RiskMatcher(_tiny_lexicon(addiction=([guard], ["hooked"], [])))
+
+
 def test_detached_framing_skips_only_its_own_sentence_without_a_contrast():
-    guards = ["detached_framing"]
-    matcher = RiskMatcher(_tiny_lexicon(addiction=(guards, ["hooked"], [])))
+    matcher = _hooked_matcher("detached_framing")
     assert not categories(matcher, "writing a novel where the hero is hooked on it")
     # a contrast word between the framing and the match: the writer turns to themselves
     assert categories(matcher, "doing a school project on it but honestly I'm hooked")
@@ -780,15 +784,14 @@ def test_detached_framing_skips_only_its_own_sentence_without_a_contrast():
 
 
 def test_detached_question_skips_questions_of_a_framed_message_not_statements():
-    guards = ["detached_question"]
-    matcher = RiskMatcher(_tiny_lexicon(addiction=(guards, ["hooked"], [])))
+    matcher = _hooked_matcher("detached_question")
     assert not categories(matcher, "why do people get hooked? for my psych class")
     assert categories(matcher, "for my psych class I read about it. I'm hooked")
     assert categories(matcher, "why do people get hooked?")
 
 
 def test_resolved_past_needs_a_past_time_a_resolution_and_no_contrast():
-    matcher = RiskMatcher(_tiny_lexicon(addiction=(["resolved_past"], ["hooked"], [])))
+    matcher = _hooked_matcher("resolved_past")
     assert not categories(matcher, "I was hooked back in 2010 and have been clean ever since")
     assert not categories(matcher, "I was hooked years ago. I'm doing well now")
     assert categories(matcher, "I was hooked years ago")  # no resolution
@@ -798,7 +801,7 @@ def test_resolved_past_needs_a_past_time_a_resolution_and_no_contrast():
 
 
 def test_general_ask_skips_its_sentence_and_questions_elsewhere():
-    matcher = RiskMatcher(_tiny_lexicon(addiction=(["general_ask"], ["hooked"], [])))
+    matcher = _hooked_matcher("general_ask")
     assert not categories(matcher, "how do you help a friend who is hooked, asking in general")
     assert not categories(matcher, "how do you help a friend who is hooked? asking in general")
     assert categories(matcher, "asking in general. my friend is hooked")
