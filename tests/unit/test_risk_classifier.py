@@ -213,20 +213,6 @@ def test_project_risk_data_is_well_formed():
     assert len(set(examples.texts)) > 0.98 * len(examples.texts)
 
 
-@pytest.mark.parametrize("folder", ["risk", "risk_candidates"])
-def test_no_held_out_message_is_trained_on(folder):
-    # Candidates are not trained on yet, but may be moved into data/risk at any time.
-    root = Path(__file__).resolve().parents[2]
-    training = {normalise(t) for t in
-                RiskExamples.from_files(risk_example_files([root / "data" / folder])).texts}
-    assert training
-    for held_out in sorted((root / "tests" / "heldout").glob("risk*.yml")):
-        data = yaml.safe_load(held_out.read_text(encoding="utf-8"))
-        texts = [s["text"] for s in data["risk_statements"]] + data["ordinary_questions"]
-        overlap = [t for t in texts if normalise(t) in training]
-        assert not overlap, f"{held_out.name}: {len(overlap)} messages also in data/{folder}"
-
-
 def test_fast_scores_equal_scikit_learn_scores(tmp_path):
     classifier = RiskClassifier.train(RiskExamples.from_files(invented_word_writers(tmp_path)))
     texts = ["ready for the zorblax thing", "is kratom legal", "", "???", "Zorblax!! soon"]
