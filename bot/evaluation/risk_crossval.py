@@ -115,7 +115,8 @@ def _single_level(files: List[Path], topic_questions: List[str],
             flagged = {c for c in found if c not in decisions or np.isnan(held_out.scores[c][i])}
             not_present = _not_present(matcher, text)
             flagged |= {c for c, decision in decisions.items()
-                        if decision.flags(held_out.scores[c][i], c in found, held_out.personal[i])
+                        if decision.flags(held_out.scores[c][i], c in found, held_out.personal[i],
+                                          held_out.english[i])
                         and (c in found or adds_alone(c, not_present))}
             flagged = set(with_matches_beside_a_crisis(dict.fromkeys(flagged, 1.0), found, {}))
             lexicon[text], combined[text] = found, flagged

@@ -110,6 +110,23 @@ _PERSONAL = re.compile(
     r"|je|jai|moi|mon|ma|mes|il|elle|aide|aidez|secours|maintenant|copain|copine|coloc|fils"
     r"|fille|frère|sœur|mère|père)\b")
 _WORD = re.compile(r"\w+")
+# Function words that tell English from the other languages users write in. Words shared with
+# English or its chat slang ("a", "no", "me", "die", "was", "per", "bin", "um", "y") are left out.
+_ENGLISH_WORDS = frozenset("""
+    the is and to of it for with that this you have has been what how can does did do after
+    about just but my i im ive she we they are if or at from took not dont cant him his will
+    would should could any some when why there its your really like get got am be too because
+""".split())
+_OTHER_LANGUAGE_WORDS = frozenset("""
+    el los las del que en por para mi mis es está esta estoy pero muy tomo tengo le su una un
+    como cuando qué porque hace también
+    o e eu meu minha não nao é tô uma mas muito ele ela pra ao já estou você vc das dos
+    le les du des et je jai cest est pas mes une avec dans sur qui il elle ce ça suis au aux
+    mais très ne
+    ich und der das nicht mit mein meine meinen ist habe hab ein eine einen auf für seit wegen
+    zu von sie wir noch schon auch aber mehr nach wenn kann
+    che di sono mio mia ik het een niet mijn maar ook
+""".split())
 # Share of the real lexicon matches of the other categories the classifier may overrule, out
 # of fold. Unbounded, it overruled nearly every lexicon match for minors once more
 # teen-related ordinary questions arrived (pooled minor recall 0.88 in cross-validation); at 5%
@@ -133,6 +150,16 @@ def speaks_personally(text: str) -> bool:
     err towards True: a short cry such as "help" or "od" always counts as personal."""
     lowered = normalise(text)
     return bool(_PERSONAL.search(lowered)) or len(_WORD.findall(lowered)) < MIN_WORDS_TO_OVERRULE
+
+
+def reads_as_english(text: str) -> bool:
+    """True unless the message has more Spanish, Portuguese, French, German, Italian or Dutch
+    function words than English ones. The classifier learnt from messages nearly all in
+    English; the lexicon has its own lines for the other languages, so in those the classifier
+    does not overrule a lexicon match (`Decision.flags`)."""
+    words = _WORD.findall(normalise(text))
+    english = sum(word in _ENGLISH_WORDS for word in words)
+    return english >= sum(word in _OTHER_LANGUAGE_WORDS for word in words)
 
 
 @dataclass
@@ -257,8 +284,14 @@ class Decision:
     # A lexicon match in a message that does not speak personally also needs this score.
     impersonal_floor: float = 0.0
 
-    def flags(self, score: float, lexicon_matched: bool, personal: bool = True) -> bool:
+    def flags(self, score: float, lexicon_matched: bool, personal: bool = True,
+              english: bool = True) -> bool:
         if score >= self.threshold:
+            return True
+        if lexicon_matched and not english:
+            # The classifier hardly learnt these languages, and `speaks_personally` knows only a
+            # few of their person words: a lexicon match stands, as for a crisis in English
+            # that speaks personally (a general crisis question then gets a crisis line too).
             return True
         return (lexicon_matched and score >= self.lexicon_floor
                 and (personal or score >= self.impersonal_floor))
@@ -325,11 +358,11 @@ class RiskClassifier:
         """
         lexicon_found = set(lexicon_found)
         (scored,) = self.scores([text])
-        personal = speaks_personally(text)
+        personal, english = speaks_personally(text), reads_as_english(text)
         flagged = {c: 1.0 for c in lexicon_found if c not in self.decisions}
         for category, decision in self.decisions.items():
             matched = category in lexicon_found
-            if decision.flags(scored[category], matched, personal) and (
+            if decision.flags(scored[category], matched, personal, english) and (
                 matched or adds_alone(category, not_present)
             ):
                 flagged[category] = scored[category]
@@ -402,6 +435,7 @@ class OutOfFold:
     scores: Dict[str, np.ndarray]       # per category, over texts (NaN: no model for the fold)
     lexicon_found: List[Set[str]]
     personal: np.ndarray
+    english: np.ndarray
 
     @classmethod
     def score(cls, examples: RiskExamples, lexicon: Optional[Lexicon] = None,
@@ -418,6 +452,7 @@ class OutOfFold:
             scores=_out_of_fold_scores(examples, targets, seed),
             lexicon_found=[set(lexicon(t)) if lexicon else set() for t in examples.texts],
             personal=np.array([speaks_personally(t) for t in examples.texts]),
+            english=np.array([reads_as_english(t) for t in examples.texts]),
         )
 
     def threshold_rows(self, excluding_writer: Optional[int] = None) -> np.ndarray:
@@ -445,6 +480,7 @@ class OutOfFold:
                 budget.get(category, DEFAULT_BUDGET),
                 recall_first=category in RECALL_FIRST,
                 cross_budget=CROSS_CATEGORY_BUDGET,
+                overrulable=self.english[usable],
             )
             if category in RECALL_FIRST:
                 impersonal = ~self.personal[usable]
@@ -489,14 +525,21 @@ def _choose_decision(
     budget: float,
     recall_first: bool = False,
     cross_budget: float = 1.0,
+    overrulable: Optional[np.ndarray] = None,
 ) -> Decision:
     """The thresholds with the highest recall on `positive` rows whose false-flag rate on
     `ordinary` rows stays within `budget`, and whose rate on the other categories' statements
     stays within `cross_budget` (an addiction message should not open with "call 911 now");
     ties go to fewer false flags. When even the strictest pair is over budget, the pair
     closest to it. With `recall_first` no lexicon match is overruled and both budgets come on
-    top of the lexicon's own flags."""
+    top of the lexicon's own flags. Only `overrulable` rows' lexicon matches may be overruled
+    (all, when not given): the others stand whatever the score, as `Decision.flags` does for a
+    message not in English."""
     other = ~positive & ~ordinary
+    if overrulable is None:
+        overrulable = np.ones(len(scores), dtype=bool)
+    lexicon_stands = lexicon_matched & ~overrulable
+    lexicon_matched = lexicon_matched & overrulable
     candidates = np.unique(np.concatenate([scores, [0.0, 1.0 + 1e-9]]))
     # Vetoing a lexicon match only helps just above the score of a falsely matched message.
     vetoable = np.unique(scores[ordinary & lexicon_matched])
@@ -505,15 +548,15 @@ def _choose_decision(
         floors = np.array([0.0])
         # The budget is for what the classifier adds: the lexicon's own matches are not its
         # to spend (otherwise a lexicon already over budget would switch the classifier off).
-        budget += lexicon_matched[ordinary].mean() if ordinary.any() else 0.0
-        cross_budget += lexicon_matched[other].mean() if other.any() else 0.0
+        budget += (lexicon_matched | lexicon_stands)[ordinary].mean() if ordinary.any() else 0.0
+        cross_budget += (lexicon_matched | lexicon_stands)[other].mean() if other.any() else 0.0
     elif (positive & lexicon_matched).any():
         # Overrule the lexicon only below (nearly) every real risk message it matched.
         lowest = np.quantile(scores[positive & lexicon_matched], VETO_LOSS, method="lower")
         floors = floors[floors <= lowest]
     best = None
     for floor in floors:
-        lexicon_rows = lexicon_matched & (scores >= floor)
+        lexicon_rows = (lexicon_matched & (scores >= floor)) | lexicon_stands
         for threshold in candidates:
             flagged = (scores >= threshold) | lexicon_rows
             false_flags = flagged[ordinary].mean() if ordinary.any() else 0.0

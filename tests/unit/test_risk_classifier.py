@@ -16,6 +16,7 @@ from bot.nlu.risk_classifier import (
     _choose_decision,
     _impersonal_floor,
     normalise,
+    reads_as_english,
     risk_example_files,
     speaks_personally,
 )
@@ -141,6 +142,48 @@ def test_veto_may_cost_at_most_its_share_of_real_matches():
     assert decision.lexicon_floor <= 0.02
 
 
+def test_a_lexicon_match_in_another_language_is_never_overruled():
+    decision = Decision(threshold=0.8, lexicon_floor=0.1)
+    assert decision.flags(0.01, lexicon_matched=True, english=False)
+    assert not decision.flags(0.01, lexicon_matched=True, english=True)
+    assert not decision.flags(0.5, lexicon_matched=False, english=False)  # adds nothing
+
+
+def test_a_crisis_named_in_another_language_is_never_overruled_as_impersonal():
+    crisis = Decision(threshold=0.8, lexicon_floor=0.0, impersonal_floor=0.2)
+    assert crisis.flags(0.01, lexicon_matched=True, personal=False, english=False)
+    assert not crisis.flags(0.01, lexicon_matched=True, personal=False, english=True)
+
+
+def test_matches_that_cannot_be_overruled_neither_set_nor_spend_the_veto():
+    # The two lowest real matches are not in English: they cannot be overruled, so they must
+    # not hold the floor down; a harmless English match below the other real ones is overruled.
+    scores = np.array([0.01, 0.015] + list(np.linspace(0.5, 1.0, 20)) + [0.3, 0.02])
+    positive = np.array([True] * 22 + [False, False])
+    lexicon = np.ones(len(scores), dtype=bool)
+    overrulable = np.array([False, False] + [True] * 20 + [True, False])
+    decision = _choose_decision(scores, positive, lexicon, ~positive, budget=0.0,
+                                overrulable=overrulable)
+    assert 0.3 < decision.lexicon_floor <= 0.5
+    without_mask = _choose_decision(scores, positive, lexicon, ~positive, budget=0.0)
+    assert without_mask.lexicon_floor <= 0.015  # two of 22 real is more than the 5% allowed
+
+
+@pytest.mark.parametrize("text, english", [
+    ("Estou grávida de 10 semanas e ainda tomo kratom todo dia", False),
+    ("Je suis enceinte de cinq mois et je prends du kratom pour mes douleurs", False),
+    ("Ich stille und nehme Kratom, ist das gefährlich für mein Baby?", False),
+    ("mi esposo esconde las bolsas de kratom en el carro", False),
+    ("i want to die", True),
+    ("yo", True),
+    ("threw it in the bin, um, per day is too much", True),
+    ("bro honestly no puedo parar con el kratom, like I tried everything y nada", True),
+    ("", True),
+])
+def test_reads_as_english(text, english):
+    assert reads_as_english(text) == english
+
+
 def test_classifier_learns_a_crisis_word_no_lexicon_has(tmp_path):
     examples = RiskExamples.from_files(invented_word_writers(tmp_path))
     classifier = RiskClassifier.train(examples)
@@ -190,6 +233,14 @@ def test_lexicon_matches_stand_beside_a_crisis(tmp_path):
     # ...except beside a crisis, where both resources belong in the reply
     both = classifier.decide("i keep planning the zorblax thing soon", {"minor"})
     assert set(both) == {"minor", "self_harm"}
+
+
+def test_decide_keeps_a_lexicon_match_in_another_language(tmp_path):
+    classifier = RiskClassifier.train(RiskExamples.from_files(invented_minor_writers(tmp_path)))
+    classifier.decisions["minor"] = Decision(threshold=0.99, lexicon_floor=0.99)
+    assert classifier.decide("is kratom legal in my state for us", {"minor"}) == {}
+    assert set(classifier.decide("mon fils a quinze ans et il prend du kratom", {"minor"})) == {
+        "minor"}
 
 
 def test_lexicon_categories_without_a_model_are_kept(tmp_path):
