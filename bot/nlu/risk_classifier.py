@@ -111,7 +111,8 @@ _PERSONAL = re.compile(
     r"|fille|frère|sœur|mère|père)\b")
 _WORD = re.compile(r"\w+")
 # Function words that tell English from the other languages users write in. Words shared with
-# English or its chat slang ("a", "no", "me", "die", "was", "per", "bin", "um", "y") are left out.
+# English or its chat slang ("a", "no", "me", "die", "was", "per", "bin", "um", "y", "hat",
+# "come", "solo", "ha", "ho", "wat", "hoe", "van", "met", "door", "also") are left out.
 _ENGLISH_WORDS = frozenset("""
     the is and to of it for with that this you have has been what how can does did do after
     about just but my i im ive she we they are if or at from took not dont cant him his will
@@ -119,13 +120,24 @@ _ENGLISH_WORDS = frozenset("""
 """.split())
 _OTHER_LANGUAGE_WORDS = frozenset("""
     el los las del que en por para mi mis es está esta estoy pero muy tomo tengo le su una un
-    como cuando qué porque hace también
-    o e eu meu minha não nao é tô uma mas muito ele ela pra ao já estou você vc das dos
+    como cuando qué porque hace también se te nos más nada algo ahora hoy ayer sin hasta desde
+    después antes tiene estaba fue soy hay puedo puede quiero voy vez donde todo
+    o e eu meu minha não nao é tô tá uma mas muito ele ela pra ao já estou você vc das dos
+    isso isto esse essa aqui agora hoje ontem depois sem até tudo onde sou tem tava só
     le les du des et je jai cest est pas mes une avec dans sur qui il elle ce ça suis au aux
-    mais très ne
+    mais très ne de tu nous vous ils elles sont ai avons ont quoi où donc car sous chez cette
+    ces mon ton tes sa ses leur bien tout tous rien jamais toujours depuis hier maintenant
+    encore déjà peux peut veux veut fait faire être avoir jen quil
     ich und der das nicht mit mein meine meinen ist habe hab ein eine einen auf für seit wegen
-    zu von sie wir noch schon auch aber mehr nach wenn kann
-    che di sono mio mia ik het een niet mijn maar ook
+    zu von sie wir noch schon auch aber mehr nach wenn kann mich mir du dich kein keine keinen
+    wie warum weil dass sich sind haben wird werden soll muss nur immer heute jetzt bei aus
+    über ohne gegen viel sehr ganz alles etwas nichts hier wo ja
+    che di sono mio mia miei gli della hai anche più molto tutto tutti perché cosa questo
+    questa sto sta stasera oggi ieri dopo senza ancora già niente nulla ti ci lei lui suo sua
+    ogni poi si
+    ik het een niet mijn maar ook iedereen zonder mij hij zij jij wij jullie nog geen iets
+    niets heb heeft hebben zijn wordt worden kan kun moet voor naar bij uit aan meer veel echt
+    gewoon weer nu dit ze
 """.split())
 # Share of the real lexicon matches of the other categories the classifier may overrule, out
 # of fold. Unbounded, it overruled nearly every lexicon match for minors once more

@@ -174,10 +174,13 @@ def test_matches_that_cannot_be_overruled_neither_set_nor_spend_the_veto():
     ("Je suis enceinte de cinq mois et je prends du kratom pour mes douleurs", False),
     ("Ich stille und nehme Kratom, ist das gefährlich für mein Baby?", False),
     ("mi esposo esconde las bolsas de kratom en el carro", False),
+    ("iedereen is beter af zonder mij. serieus", False),
+    ("aiuto non si sveglia", False),
+    ("Ich hab einfach keine Kraft mehr", False),
     ("i want to die", True),
     ("yo", True),
     ("threw it in the bin, um, per day is too much", True),
-    ("bro honestly no puedo parar con el kratom, like I tried everything y nada", True),
+    ("honestly I can't stop with the kratom, like I tried everything, nada", True),
     ("", True),
 ])
 def test_reads_as_english(text, english):
