@@ -9,11 +9,13 @@ per category over word and character n-grams of the lower-cased text (apostrophe
 
 Per category the final decision combines both detectors::
 
-    flagged = score >= threshold  or  (lexicon matched  and  score >= lexicon_floor
-                                       and  (speaks personally  or  score >= impersonal_floor))
+    flagged = score >= threshold  or  (lexicon matched  and  not in English)
+              or  (lexicon matched  and  score >= lexicon_floor
+                   and  (speaks personally  or  score >= impersonal_floor))
 
 `threshold` lets the classifier add what the lexicon misses; `lexicon_floor` lets it overrule a
-lexicon match it is nearly sure is harmless. Except for emergency and self-harm, the classifier
+lexicon match it is nearly sure is harmless, but only in English (`reads_as_english`), the
+language nearly all its training messages are in. Except for emergency and self-harm, the classifier
 adds nothing of its own to a message that frames itself as fiction, study, a general ask or a
 past event that is over (the lexicon's context guards, `adds_alone`); and beside a flagged
 emergency or self-harm every lexicon match stands (`with_matches_beside_a_crisis`). Both are chosen on out-of-fold scores (each
