@@ -497,9 +497,10 @@ class OutOfFold:
                 overrulable=self.english[usable],
             )
             if category in RECALL_FIRST:
-                impersonal = ~self.personal[usable]
+                # Only English matches can be vetoed as impersonal, so only they set the floor.
+                vetoable = ~self.personal[usable] & self.english[usable]
                 decision = replace(decision, impersonal_floor=_impersonal_floor(
-                    scores[usable][positive & matched & impersonal]))
+                    scores[usable][positive & matched & vetoable]))
             decisions[category] = decision
         return decisions
 
@@ -553,24 +554,24 @@ def _choose_decision(
     if overrulable is None:
         overrulable = np.ones(len(scores), dtype=bool)
     lexicon_stands = lexicon_matched & ~overrulable
-    lexicon_matched = lexicon_matched & overrulable
+    overrulable_match = lexicon_matched & overrulable
     candidates = np.unique(np.concatenate([scores, [0.0, 1.0 + 1e-9]]))
     # Vetoing a lexicon match only helps just above the score of a falsely matched message.
-    vetoable = np.unique(scores[ordinary & lexicon_matched])
+    vetoable = np.unique(scores[ordinary & overrulable_match])
     floors = np.concatenate([[0.0], np.nextafter(vetoable, 2.0)])
     if recall_first:
         floors = np.array([0.0])
         # The budget is for what the classifier adds: the lexicon's own matches are not its
         # to spend (otherwise a lexicon already over budget would switch the classifier off).
-        budget += (lexicon_matched | lexicon_stands)[ordinary].mean() if ordinary.any() else 0.0
-        cross_budget += (lexicon_matched | lexicon_stands)[other].mean() if other.any() else 0.0
-    elif (positive & lexicon_matched).any():
+        budget += lexicon_matched[ordinary].mean() if ordinary.any() else 0.0
+        cross_budget += lexicon_matched[other].mean() if other.any() else 0.0
+    elif (positive & overrulable_match).any():
         # Overrule the lexicon only below (nearly) every real risk message it matched.
-        lowest = np.quantile(scores[positive & lexicon_matched], VETO_LOSS, method="lower")
+        lowest = np.quantile(scores[positive & overrulable_match], VETO_LOSS, method="lower")
         floors = floors[floors <= lowest]
     best = None
     for floor in floors:
-        lexicon_rows = (lexicon_matched & (scores >= floor)) | lexicon_stands
+        lexicon_rows = (overrulable_match & (scores >= floor)) | lexicon_stands
         for threshold in candidates:
             flagged = (scores >= threshold) | lexicon_rows
             false_flags = flagged[ordinary].mean() if ordinary.any() else 0.0
