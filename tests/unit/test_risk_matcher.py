@@ -526,6 +526,13 @@ def test_unknown_word_list_is_a_lexicon_error():
         RiskMatcher(lexicon)
 
 
+def test_a_word_listed_twice_is_a_lexicon_error():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["words"]["addicted"].append(lexicon["words"]["addicted"][0])
+    with pytest.raises(LexiconError, match="listed twice"):
+        RiskMatcher(lexicon)
+
+
 def test_unknown_guard_is_a_lexicon_error():
     lexicon = _shipped_lexicon_copy()
     lexicon["categories"]["mixing"]["guards"] = ["negated", "sometimes"]
