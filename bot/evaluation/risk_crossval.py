@@ -79,12 +79,14 @@ def _nested(files: List[Path], topic_questions: List[str],
         examples = RiskExamples.from_files(f for f in files if f != held)
         examples.add_background(topic_questions, matcher.categories_in)
         started = time.perf_counter()
-        classifier = RiskClassifier.train(examples, lexicon=matcher.categories_in)
+        classifier = RiskClassifier.train(examples, lexicon=matcher.categories_in,
+                                          never_general=matcher.never_general_in)
         seconds = time.perf_counter() - started
         statements, ordinary = data["risk_statements"], list(data["ordinary_questions"])
         texts = [s["text"] for s in statements] + ordinary
         lexicon = {t: matcher.categories_in(t) for t in texts}
-        combined = {t: set(classifier.decide(t, lexicon[t], _not_present(matcher, t)))
+        combined = {t: set(classifier.decide(t, lexicon[t], _not_present(matcher, t),
+                                             matcher.never_general_in(t)))
                     for t in texts}
         yield HeldOutWriter(held.stem, statements, ordinary, lexicon, combined,
                             f"trained in {seconds:.0f} s")
@@ -96,8 +98,10 @@ def _single_level(files: List[Path], topic_questions: List[str],
     examples = RiskExamples.from_files(files)
     examples.add_background(topic_questions, matcher.categories_in)
     started = time.perf_counter()
-    held_out = OutOfFold.score(examples, matcher.categories_in)
+    held_out = OutOfFold.score(examples, matcher.categories_in,
+                               never_general=matcher.never_general_in)
     timing = f"all writers scored out of fold in {time.perf_counter() - started:.0f} s"
+    personal = {c: held_out.personal_for(c) for c in held_out.scores}
     for writer, name in enumerate(examples.writer_names):
         if writer in examples.lexicon_tuned_writers:
             continue
@@ -115,8 +119,8 @@ def _single_level(files: List[Path], topic_questions: List[str],
             flagged = {c for c in found if c not in decisions or np.isnan(held_out.scores[c][i])}
             not_present = _not_present(matcher, text)
             flagged |= {c for c, decision in decisions.items()
-                        if decision.flags(held_out.scores[c][i], c in found, held_out.personal[i],
-                                          held_out.english[i])
+                        if decision.flags(held_out.scores[c][i], c in found,
+                                          personal[c][i], held_out.english[i])
                         and (c in found or adds_alone(c, not_present))}
             flagged = set(with_matches_beside_a_crisis(dict.fromkeys(flagged, 1.0), found, {}))
             lexicon[text], combined[text] = found, flagged

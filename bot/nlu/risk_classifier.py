@@ -11,7 +11,8 @@ Per category the final decision combines both detectors::
 
     flagged = score >= threshold  or  (lexicon matched  and  not in English)
               or  (lexicon matched  and  score >= lexicon_floor
-                   and  (speaks personally  or  score >= impersonal_floor))
+                   and  (speaks personally  or  matched by a never_general line
+                         or  score >= impersonal_floor))
 
 `threshold` lets the classifier add what the lexicon misses; `lexicon_floor` lets it overrule a
 lexicon match it is nearly sure is harmless, but only in English (`reads_as_english`), the
@@ -28,7 +29,8 @@ For emergency and self-harm `lexicon_floor` is 0: a crisis the lexicon names is 
 in a message that does not speak personally (`speaks_personally`: no I/we/he/she, no "help" or
 "now", at least five words), such as "what are the warning signs someone is suicidal?", and
 only when the classifier scores it below every real crisis of that kind it was shown out of
-fold and below IMPERSONAL_VETO_CAP.
+fold and below IMPERSONAL_VETO_CAP. A lexicon line marked `never_general` ("the most peaceful
+way to go") is never such a question: its match is not overruled, and does not set that floor.
 
 File format (one file per writer, see data/risk/README.md)::
 
@@ -336,8 +338,9 @@ class RiskClassifier:
         lexicon: Optional[Lexicon] = None,
         false_flag_budget: Optional[Mapping[str, float]] = None,
         seed: int = 2604,
+        never_general: Optional[Lexicon] = None,
     ) -> "RiskClassifier":
-        held_out = OutOfFold.score(examples, lexicon, seed)
+        held_out = OutOfFold.score(examples, lexicon, seed, never_general)
         decisions = held_out.decisions(held_out.threshold_rows(), false_flag_budget)
         texts = examples.texts + examples.background
         features = _Features().fit(texts)
@@ -362,6 +365,7 @@ class RiskClassifier:
         text: str,
         lexicon_found: Iterable[str],
         not_present: Callable[[], bool] = lambda: False,
+        never_general: Iterable[str] = (),
     ) -> Dict[str, float]:
         """The categories flagged for `text`, given what the lexicon found, with the scores.
 
@@ -369,14 +373,18 @@ class RiskClassifier:
         `not_present` (asked only when needed) tells whether the message frames itself as
         fiction, study, a general ask or a past event that is over (the lexicon's context
         guards): then the classifier adds no category of its own (`adds_alone`).
+        `never_general`: the lexicon categories matched by a wording that is never a general
+        question ("the most peaceful way to go"), which the impersonal veto leaves alone.
         """
-        lexicon_found = set(lexicon_found)
+        lexicon_found, never_general = set(lexicon_found), set(never_general)
         (scored,) = self.scores([text])
         personal, english = speaks_personally(text), reads_as_english(text)
         flagged = {c: 1.0 for c in lexicon_found if c not in self.decisions}
         for category, decision in self.decisions.items():
             matched = category in lexicon_found
-            if decision.flags(scored[category], matched, personal, english) and (
+            if decision.flags(
+                scored[category], matched, personal or category in never_general, english
+            ) and (
                 matched or adds_alone(category, not_present)
             ):
                 flagged[category] = scored[category]
@@ -450,10 +458,12 @@ class OutOfFold:
     lexicon_found: List[Set[str]]
     personal: np.ndarray
     english: np.ndarray
+    # per message, the lexicon categories matched by a `never_general` line (never vetoed)
+    never_general: List[Set[str]] = field(default_factory=list)
 
     @classmethod
     def score(cls, examples: RiskExamples, lexicon: Optional[Lexicon] = None,
-              seed: int = 2604) -> "OutOfFold":
+              seed: int = 2604, never_general: Optional[Lexicon] = None) -> "OutOfFold":
         if not any(examples.is_ordinary) or all(examples.is_ordinary):
             raise ValueError("risk classifier needs risk statements and ordinary messages")
         labels = examples.labels + [frozenset()] * len(examples.background)
@@ -467,7 +477,14 @@ class OutOfFold:
             lexicon_found=[set(lexicon(t)) if lexicon else set() for t in examples.texts],
             personal=np.array([speaks_personally(t) for t in examples.texts]),
             english=np.array([reads_as_english(t) for t in examples.texts]),
+            never_general=[set(never_general(t)) if never_general else set()
+                           for t in examples.texts],
         )
+
+    def personal_for(self, category: str) -> np.ndarray:
+        """Per message: speaks personally, or its `category` match is never a general question."""
+        marked = np.array([category in found for found in self.never_general], dtype=bool)
+        return self.personal | marked if len(marked) else self.personal
 
     def threshold_rows(self, excluding_writer: Optional[int] = None) -> np.ndarray:
         """The messages thresholds are chosen on: every writer the lexicon was not tuned on
@@ -498,7 +515,7 @@ class OutOfFold:
             )
             if category in RECALL_FIRST:
                 # Only English matches can be vetoed as impersonal, so only they set the floor.
-                vetoable = ~self.personal[usable] & self.english[usable]
+                vetoable = ~self.personal_for(category)[usable] & self.english[usable]
                 decision = replace(decision, impersonal_floor=_impersonal_floor(
                     scores[usable][positive & matched & vetoable]))
             decisions[category] = decision

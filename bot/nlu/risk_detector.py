@@ -189,6 +189,7 @@ class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
         self._classifier = RiskClassifier.train(
             examples, lexicon=lexicon,
             false_flag_budget=self._config.get(FALSE_FLAG_BUDGET_KEY) or {},
+            never_general=self._matcher.never_general_in,
         )
         logger.info(
             "RiskPhraseDetector: classifier trained on %d statements, %d ordinary messages "
@@ -264,7 +265,8 @@ class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
         by_category = {f.category: f for f in findings}
         matcher = self._matcher
         decided = self._classifier.decide(
-            text, by_category, lambda: matcher.frames_as_not_present(matcher.make_doc(text))
+            text, by_category, lambda: matcher.frames_as_not_present(matcher.make_doc(text)),
+            never_general={f.category for f in findings if f.never_general},
         )
         return [
             by_category.get(category) or RiskFinding(category, 0, len(text), text, score)

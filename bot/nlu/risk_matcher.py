@@ -91,6 +91,7 @@ PAST = "__past__"
 RESOLUTION = "__resolution__"
 CATEGORY_KEYS = {"description", "guards", "patterns", "exclude", "examples"}
 EXAMPLE_KEYS = {"flag", "no_flag"}
+PATTERN_KEYS = {"pattern", "needs_person", "never_general"}
 MAX_VARIANTS_PER_LINE = 512
 GAP = "..."
 LONG_GAP = "...."  # up to `gap.long_max_words` words; only sentence punctuation blocks it
@@ -116,6 +117,9 @@ class RiskFinding:
     end_char: int
     text: str
     confidence: float = 1.0
+    # matched by a line marked `never_general` ("the most peaceful way to go"): a wording that
+    # is never a general question, so the classifier's impersonal veto does not apply to it
+    never_general: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class _Rule:
     kind: str  # "pattern", "exclude", "general" or "context"
     line: str
     needs_person: bool
+    never_general: bool
     at_clause_start: bool
     at_sentence_end: bool
     matcher: Matcher
@@ -587,7 +592,10 @@ class RiskMatcher:
         self._match_rule: Dict[int, int] = {}  # Matcher match_id -> rule id
         self._categories: Dict[str, _Category] = {}
 
-        def add(key: str, category: str, kind: str, line: str, needs_person: bool = False) -> None:
+        def add(
+            key: str, category: str, kind: str, line: str, needs_person: bool = False,
+            never_general: bool = False,
+        ) -> None:
             long_gap = False
             try:
                 patterns, required, at_clause_start, at_sentence_end = compiler.compile(line)
@@ -631,7 +639,8 @@ class RiskMatcher:
             )
             self._rules.append(
                 _Rule(
-                    category, kind, line, needs_person, at_clause_start, at_sentence_end,
+                    category, kind, line, needs_person, never_general, at_clause_start,
+                    at_sentence_end,
                     matcher, requirements, index_word, reach,
                 )
             )
@@ -698,11 +707,15 @@ class RiskMatcher:
                     add(key, name, "pattern", item)
                 elif isinstance(item, dict) and isinstance(item.get("pattern"), str) and set(
                     item
-                ) <= {"pattern", "needs_person"}:
-                    add(key, name, "pattern", item["pattern"], item.get("needs_person") is True)
+                ) <= PATTERN_KEYS:
+                    add(
+                        key, name, "pattern", item["pattern"],
+                        item.get("needs_person") is True, item.get("never_general") is True,
+                    )
                 else:
                     raise LexiconError(
-                        f"{where}.patterns[{index}]: expected a string or {{pattern, needs_person}}"
+                        f"{where}.patterns[{index}]: expected a string or a mapping of "
+                        f"{sorted(PATTERN_KEYS)}"
                     )
             for index, line in enumerate(_str_list(spec.get("exclude"), f"{where}.exclude")):
                 add(f"{name}#exclude{index}", name, "exclude", line)
@@ -749,6 +762,10 @@ class RiskMatcher:
     def categories_in(self, text: str) -> Set[str]:
         """The categories found in `text` (tokenized with this matcher's pipeline)."""
         return {finding.category for finding in self.find_text(text)}
+
+    def never_general_in(self, text: str) -> Set[str]:
+        """The categories found in `text` by a line marked `never_general`."""
+        return {finding.category for finding in self.find_text(text) if finding.never_general}
 
     def find(self, doc: Doc) -> List[RiskFinding]:
         """Risk findings in `doc`, at most one per category (its first occurrence), by offset."""
@@ -806,14 +823,12 @@ class RiskMatcher:
                 if rule.category not in found and rule.possible(lowers, lemmas):
                     groups.setdefault((rule.category, rule.kind), []).append(rule_id)
             sentence = doc[s_start:s_end]
-            candidates: Dict[str, List[Tuple[int, int, bool]]] = {}
+            candidates: Dict[str, List[Tuple[int, int, _Rule]]] = {}
             for (category, kind), rule_ids in groups.items():
                 if kind != "pattern":
                     continue
                 for rule_id, start, end in self._run(category, kind, rule_ids, sentence, context):
-                    candidates.setdefault(category, []).append(
-                        (start, end, self._rules[rule_id].needs_person)
-                    )
+                    candidates.setdefault(category, []).append((start, end, self._rules[rule_id]))
             if not candidates:
                 continue
             general: List[bool] = []  # computed once, only if a guard needs it
@@ -831,23 +846,36 @@ class RiskMatcher:
             for category, spans in candidates.items():
                 guards = self._categories[category].guards
                 excluded: Optional[List[Tuple[int, int]]] = None
-                for start, end, needs_person in sorted(spans, key=lambda s: (s[0], -s[1])):
-                    if needs_person and not context.sentence_has_anchor(start):
-                        continue
+
+                def survives(start: int, end: int, rule: _Rule) -> bool:
+                    nonlocal excluded
+                    if rule.needs_person and not context.sentence_has_anchor(start):
+                        return False
                     if self._guarded(guards, start, end, context, general_framing):
-                        continue
+                        return False
                     if excluded is None:  # the category's exclude lines, run once if needed
                         rule_ids = groups.get((category, "exclude"), [])
                         excluded = [
                             (s, e)
                             for _, s, e in self._run(category, "exclude", rule_ids, sentence, context)
                         ]
-                    if any(s < end and start < e for s, e in excluded):
-                        continue
-                    span = doc[start:end]
-                    text = (original or doc.text)[span.start_char : span.end_char]
-                    found[category] = RiskFinding(category, span.start_char, span.end_char, text)
-                    break
+                    return not any(s < end and start < e for s, e in excluded)
+
+                ordered = sorted(spans, key=lambda s: (s[0], -s[1]))
+                first = next(((a, b, r) for a, b, r in ordered if survives(a, b, r)), None)
+                if first is None:
+                    continue
+                start, end, rule = first
+                # the first span locates the finding; any never_general line that also
+                # survives in this sentence marks it
+                never_general = rule.never_general or any(
+                    r.never_general and survives(a, b, r) for a, b, r in ordered
+                )
+                span = doc[start:end]
+                text = (original or doc.text)[span.start_char : span.end_char]
+                found[category] = RiskFinding(
+                    category, span.start_char, span.end_char, text, never_general=never_general
+                )
         return sorted(found.values(), key=lambda f: (f.start_char, f.end_char, f.category))
 
     def _run(

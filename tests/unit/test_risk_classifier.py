@@ -1,5 +1,6 @@
 """The learned half of the risk detector: data loading, threshold choice, decisions."""
 
+from dataclasses import replace
 from pathlib import Path
 from typing import List
 
@@ -336,7 +337,9 @@ def test_impersonal_floor_is_below_every_real_crisis_and_capped():
     assert _impersonal_floor(np.array([])) == 0.0
 
 
-def test_a_crisis_the_lexicon_names_is_overruled_only_in_a_general_question(tmp_path):
+def zorblax_crisis_writers(folder: Path) -> List[Path]:
+    """Writers whose crises ("the zorblax thing") a lexicon names, personally or not, and whose
+    general questions about zorblax are ordinary."""
     files = []
     for writer in range(WRITER_COUNT):
         statements = [{"text": f"{who} {act} the zorblax thing {when} {writer}",
@@ -347,14 +350,54 @@ def test_a_crisis_the_lexicon_names_is_overruled_only_in_a_general_question(tmp_
         ordinary = [f"what are the warning signs of zorblax, for a lesson plan {n} {writer}"
                     for n in range(6)]
         ordinary += [f"is kratom legal in state number {n} for writer {writer}" for n in range(8)]
-        files.append(write_writer(tmp_path / f"writer_{writer}.yml", statements, ordinary))
-    lexicon = lambda text: {"self_harm"} if "zorblax" in text else set()  # noqa: E731
-    classifier = RiskClassifier.train(RiskExamples.from_files(files), lexicon=lexicon)
+        files.append(write_writer(folder / f"writer_{writer}.yml", statements, ordinary))
+    return files
+
+
+def zorblax_lexicon(text: str) -> set:
+    return {"self_harm"} if "zorblax" in text else set()
+
+
+def test_a_crisis_the_lexicon_names_is_overruled_only_in_a_general_question(tmp_path):
+    classifier = RiskClassifier.train(RiskExamples.from_files(zorblax_crisis_writers(tmp_path)),
+                                      lexicon=zorblax_lexicon)
     assert classifier.decisions["self_harm"].impersonal_floor > 0.0
     general = "what are the warning signs of zorblax, for a lesson plan at school"
-    assert classifier.decide(general, lexicon(general)) == {}
+    assert classifier.decide(general, zorblax_lexicon(general)) == {}
     personal = "what are the warning signs of zorblax, i think i have them"
-    assert "self_harm" in classifier.decide(personal, lexicon(personal))
+    assert "self_harm" in classifier.decide(personal, zorblax_lexicon(personal))
+
+
+def test_a_wording_that_is_never_general_is_not_overruled_as_impersonal(tmp_path):
+    classifier = RiskClassifier.train(RiskExamples.from_files(zorblax_crisis_writers(tmp_path)),
+                                      lexicon=zorblax_lexicon)
+    general = "what are the warning signs of zorblax, for a lesson plan at school"
+    assert classifier.decide(general, zorblax_lexicon(general)) == {}
+    assert set(classifier.decide(general, zorblax_lexicon(general),
+                                 never_general={"self_harm"})) == {"self_harm"}
+
+
+def test_never_general_matches_neither_set_the_impersonal_floor():
+    examples = RiskExamples()
+    texts = ["what is the zorblax way", "what is the quiet zorblax way", "is kratom legal"] * 3
+    for writer in range(3):
+        for text in texts:
+            examples._add(f"{text} {writer}", frozenset() if "legal" in text
+                          else frozenset({"self_harm"}), writer, "legal" in text)
+    found = [{"self_harm"} if "zorblax" in t else set() for t in examples.texts]
+    marked = [{"self_harm"} if "quiet" in t else set() for t in examples.texts]
+    scores = np.array([0.01 if "quiet" in t else 0.5 for t in examples.texts])
+    targets = {"self_harm": np.array([bool(labels) for labels in examples.labels])}
+    count = len(examples.texts)
+    held_out = OutOfFold(examples, targets, {"self_harm": scores}, found,
+                         personal=np.zeros(count, bool), english=np.ones(count, bool),
+                         never_general=marked)
+    rows = np.ones(count, bool)
+    # the marked real crises score 0.01 but cannot be vetoed, so the floor is set by the others
+    assert held_out.decisions(rows)["self_harm"].impersonal_floor == pytest.approx(
+        min(IMPERSONAL_VETO_CAP, 0.5), abs=1e-6)
+    unmarked = replace(held_out, never_general=[set() for _ in examples.texts])
+    assert unmarked.decisions(rows)["self_harm"].impersonal_floor < 0.01
 
 
 def test_thresholds_for_a_held_out_writer_are_chosen_without_it_and_tuned_writers(tmp_path):
@@ -377,6 +420,9 @@ class _NoLexicon:
     """A stand-in for the RiskMatcher: the classifier alone decides."""
 
     def categories_in(self, text: str) -> set:
+        return set()
+
+    def never_general_in(self, text: str) -> set:
         return set()
 
 

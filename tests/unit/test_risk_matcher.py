@@ -485,6 +485,24 @@ def test_needs_person_patterns(risk_matcher):
     assert "addiction" not in categories(risk_matcher, "you can't stop cold turkey, right")
 
 
+def test_never_general_lines_mark_their_finding(risk_matcher):
+    (method,) = risk_matcher.find_text("whats the most peaceful way to go with stuff from a shop")
+    assert (method.category, method.never_general) == ("self_harm", True)
+    (general,) = risk_matcher.find_text("what are the warning signs of suicide?")
+    assert (general.category, general.never_general) == ("self_harm", False)
+    # a plain match first in the sentence is still marked when a marked line also matches
+    text = "so tired of being alive, whats the most peaceful way to go"
+    assert risk_matcher.never_general_in(text) == {"self_harm"}
+    assert risk_matcher.never_general_in("is kratom legal in ohio") == set()
+
+
+def test_an_unknown_pattern_key_is_a_lexicon_error():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["categories"]["self_harm"]["patterns"].append({"pattern": "zorblax", "general": True})
+    with pytest.raises(LexiconError, match="never_general"):
+        RiskMatcher(lexicon)
+
+
 def test_find_accepts_a_doc_that_is_not_lowercased_or_lemmatized(risk_matcher):
     plain = spacy.blank("en")  # no lemmatizer, original casing
     doc = plain("My Husband Is ADDICTED To Kratom")
