@@ -221,9 +221,11 @@ def test_no_category_of_its_own_in_a_message_framed_as_not_present(tmp_path):
 
     assert "minor" in classifier.decide("me and my mates went blorptastic again", set())
     assert "minor" not in classifier.decide("me and my mates went blorptastic again", set(), framed)
-    # a lexicon match stands, and emergency and self-harm are recall first
+    # a lexicon match stands; a crisis the classifier alone finds does not
     assert "minor" in classifier.decide("me and my mates went blorptastic again", {"minor"}, framed)
-    assert "self_harm" in classifier.decide("the zorblax thing tonight", set(), framed)
+    assert "self_harm" in classifier.decide("the zorblax thing tonight", set())
+    assert "self_harm" not in classifier.decide("the zorblax thing tonight", set(), framed)
+    assert "self_harm" in classifier.decide("the zorblax thing tonight", {"self_harm"}, framed)
     asked.clear()
     classifier.decide("is kratom legal in my state", set(), framed)
     assert not asked  # only asked when the classifier alone would add a category
@@ -424,6 +426,12 @@ class _NoLexicon:
 
     def never_general_in(self, text: str) -> set:
         return set()
+
+    def make_doc(self, text: str) -> str:
+        return text
+
+    def frames_as_not_present(self, doc: str) -> bool:
+        return False
 
 
 def _crossval_writers(folder: Path) -> List[Path]:

@@ -442,7 +442,9 @@ def test_the_lexicons_framing_guards_reach_the_classifiers_own_flags(
 
     assert values("me and my mates went blorptastic again") == ["minor"]
     assert values("me and my mates went blorptastic again, for my school report") == []
-    assert values("i keep planning the zorblax thing soon, for my school report") == ["self_harm"]
+    # a crisis only the classifier finds is no exception (a lexicon match would stand)
+    assert values("i keep planning the zorblax thing soon") == ["self_harm"]
+    assert values("i keep planning the zorblax thing soon, for my school report") == []
 
 
 def test_loading_without_a_trained_classifier_fails_loudly(risk_test_execution_context, tmp_path):
