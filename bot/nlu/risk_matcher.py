@@ -54,6 +54,7 @@ import itertools
 import re
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import (
@@ -242,11 +243,12 @@ class _PatternCompiler:
                 self._equivalents[form] = group
         self._words: Dict[str, List[str]] = {}
         for name, entries in (lexicon.get("words") or {}).items():
-            self._words[str(name)] = _str_list(entries, f"words.{name}")
-            repeated = sorted({e for e in self._words[str(name)] if self._words[str(name)].count(e) > 1})
+            listed = _str_list(entries, f"words.{name}")
+            repeated = sorted(entry for entry, count in Counter(listed).items() if count > 1)
             if repeated:
                 # harmless to matching, but a sign two editors added the same word unseen
                 raise LexiconError(f"words.{name}: listed twice: {repeated}")
+            self._words[str(name)] = listed
         gap = ((lexicon.get("settings") or {}).get("gap")) or {}
         self._max_gap = int(gap.get("max_words", 4))
         self._gap_blockers = sorted({b.lower() for b in _str_list(gap.get("blockers"), "gap")})
