@@ -64,7 +64,7 @@ eval-nlu: $(MODEL)
 #    false flags 10/122);
 # v3 addiction 68/72, minor 29/31, false flags 5/159 (6/159);
 # v4 emergency 61/62, self_harm 62/64, false flags 9/168 (10/168 before the session 13 retraining);
-# v5 self_harm 64/66, false flags 6/169;
+# v5 self_harm 64/66, false flags 6/169 (addiction 74/77, 75/77 before the session 13 retraining);
 # v6 emergency 68/70, self_harm 73/74 (false flags 2/157);
 # v7 pregnancy 38/41, false flags 9/173 (addiction 77/81, 78/81 before the session 13
 #    retraining; minor 41/41);
