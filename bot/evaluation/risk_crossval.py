@@ -121,7 +121,7 @@ def _single_level(files: List[Path], topic_questions: List[str],
             flagged |= {c for c, decision in decisions.items()
                         if decision.flags(held_out.scores[c][i], c in found,
                                           personal[c][i], held_out.english[i])
-                        and (c in found or adds_alone(c, not_present))}
+                        and (c in found or adds_alone(not_present))}
             flagged = set(with_matches_beside_a_crisis(dict.fromkeys(flagged, 1.0), found, {}))
             lexicon[text], combined[text] = found, flagged
         yield HeldOutWriter(name, statements, ordinary, lexicon, combined, timing)

@@ -271,8 +271,8 @@ def _model(seed: int) -> LogisticRegression:
                               max_iter=1000, random_state=seed)
 
 
-def adds_alone(category: str, not_present: Callable[[], bool]) -> bool:
-    """Whether the classifier may flag `category` where the lexicon did not: unless the
+def adds_alone(not_present: Callable[[], bool]) -> bool:
+    """Whether the classifier may flag a category the lexicon did not find: unless the
     message frames itself as not a present risk ("I'm 16 and doing a school report on it",
     "went through withdrawal back in 2016, off it ever since"), which the lexicon's guards
     already skip. Emergency and self-harm too since session 13: on the development writers
@@ -388,7 +388,7 @@ class RiskClassifier:
             if decision.flags(
                 scored[category], matched, personal or category in never_general, english
             ) and (
-                matched or adds_alone(category, not_present)
+                matched or adds_alone(not_present)
             ):
                 flagged[category] = scored[category]
         return with_matches_beside_a_crisis(flagged, lexicon_found, scored)
