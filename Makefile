@@ -83,6 +83,9 @@ eval-nlu: $(MODEL)
 #     false flags 8/229 (minor 45/46, pregnancy 45/46; first measured on the session 12
 #     system retrained without its copies: addiction 75/82, concentrated_7oh 45/50, mixing
 #     64/72, pregnancy 42/46).
+# v15 (session 14, first measured on the session 13 system retrained without its copies)
+#     addiction 84/100, concentrated_7oh 60/67, emergency 89/91, mixing 89/100, pregnancy
+#     53/56, self_harm 82/88, false flags 22/238 (minor 58/59).
 RISK_V2_SHORTFALLS ?= self_harm=0.95 false_flags=0.074
 RISK_V3_SHORTFALLS ?= addiction=0.93 minor=0.90 false_flags=0.038
 RISK_V4_SHORTFALLS ?= emergency=0.96 self_harm=0.95 false_flags=0.06
@@ -100,6 +103,8 @@ RISK_V12_SHORTFALLS ?= addiction=0.89 concentrated_7oh=0.90 mixing=0.92 pregnanc
 RISK_V13_SHORTFALLS ?= addiction=0.87 emergency=0.97 self_harm=0.92 false_flags=0.061
 RISK_V14_SHORTFALLS ?= addiction=0.91 concentrated_7oh=0.90 emergency=0.93 mixing=0.88 \
 	self_harm=0.93 false_flags=0.04
+RISK_V15_SHORTFALLS ?= addiction=0.83 concentrated_7oh=0.88 emergency=0.96 mixing=0.88 \
+	pregnancy=0.92 self_harm=0.92 false_flags=0.097
 
 # One held-out set: $(1) the file in tests/heldout/, $(2) its known shortfalls.
 define eval_risk_set
@@ -121,6 +126,7 @@ eval-risk: $(MODEL)
 	$(call eval_risk_set,risk_v12.yml,$(RISK_V12_SHORTFALLS))
 	$(call eval_risk_set,risk_v13.yml,$(RISK_V13_SHORTFALLS))
 	$(call eval_risk_set,risk_v14.yml,$(RISK_V14_SHORTFALLS))
+	$(call eval_risk_set,risk_v15.yml,$(RISK_V15_SHORTFALLS))
 
 # Each writer in data/risk/ held out from the classifier's training in turn: the figures to
 # develop against (about 40 minutes on 2 cores with 24 writers; not part of `make test`).
