@@ -10,6 +10,8 @@ a candidate is dropped by its category's guards:
 
 - ``negated``: a negation cue ("not", "never", "n't"...) in the few words before the match;
 - ``hypothetical``: a hypothetical cue ("if", "can", "should", "want"...) in those words;
+  ``hypothetical_except_plans`` does not count the cues that announce a plan ("gonna",
+  "planning", "I'll": "gonna stack it with my gabapentin tonight"), for mixing;
 
   (those few words stop at a clause break, skip hedges such as "not gonna lie", and are
   empty when the match itself opens a clause: in "I haven't slept since quitting kratom" the
@@ -82,9 +84,12 @@ TOP_LEVEL_KEYS = {"version", "settings", "equivalents", "guards", "words", "cate
 GUARD_KEYS = {"clause_breaks", "clause_openers", "hedges", "negation", "hypothetical",
               "question_starts", "statement_if_next", "personal_anchors", "general_framing",
               "detached_framing", "general_ask", "resolved_past"}
-GUARDS = ("negated", "hypothetical", "impersonal_question", "general_framing",
-          "detached_framing", "detached_question", "general_ask", "resolved_past")
+GUARDS = ("negated", "hypothetical", "hypothetical_except_plans", "impersonal_question",
+          "general_framing", "detached_framing", "detached_question", "general_ask",
+          "resolved_past")
 RESOLVED_PAST_KEYS = {"past", "resolution", "contrast"}
+# words spaCy's English tokenizer splits in two ("gonna" -> "gon", "na")
+_SPLIT_WORDS = frozenset({("gon", "na"), ("wan", "na"), ("got", "ta")})
 # pseudo-categories of the message-level context lines (see `_DocContext.spans`)
 DETACHED = "__detached__"
 GENERAL_ASK = "__general_ask__"
@@ -560,6 +565,11 @@ class RiskMatcher:
             self._neg_cues = cues(negation.get("cues"), "negation.cues")
             self._neg_ignore_next = plain(negation.get("ignore_if_next"), "negation.ignore_if_next")
             self._hyp_cues = cues(hypothetical.get("cues"), "hypothetical.cues")
+            # "gonna mix it with my gabapentin tonight" is a plan, not a what-if
+            self._plan_cues = (cues(hypothetical["plans"], "hypothetical.plans")
+                               if "plans" in hypothetical else frozenset())
+            if not self._plan_cues <= self._hyp_cues:
+                raise LexiconError(f"{source}: guards.hypothetical.plans must also be cues")
             self._hyp_ignore_prev = plain(
                 hypothetical.get("ignore_if_previous"), "hypothetical.ignore_if_previous"
             )
@@ -939,10 +949,13 @@ class RiskMatcher:
             if guard == "negated":
                 if self._negated(start, context):
                     return True
-            elif guard == "hypothetical":
+            elif guard in ("hypothetical", "hypothetical_except_plans"):
+                hyp_cues = self._hyp_cues
+                if guard == "hypothetical_except_plans":
+                    hyp_cues = hyp_cues - self._plan_cues
                 for i in context.pre_window(start):
                     if (
-                        lowers[i] in self._hyp_cues
+                        lowers[i] in hyp_cues
                         and not (i > 0 and lowers[i - 1] in self._hyp_ignore_prev)
                         and not (i + 1 < len(lowers) and lowers[i + 1] in self._hyp_ignore_next)
                     ):
@@ -1086,10 +1099,15 @@ class _DocContext:
         while i >= s_start and len(out) < matcher._pre_window:
             if self.lowers[i] in breaks:
                 break
-            if self.lowers[i].strip() and i not in hedged:
+            if self.lowers[i].strip() and i not in hedged and not self._split_tail(i):
                 out.append(i)
             i -= 1
         return out
+
+    def _split_tail(self, i: int) -> bool:
+        """The "na" of "gon na" or "wan na", "ta" of "got ta": spaCy splits one word in two,
+        and the window counts words ("not gonna mix it with beer" keeps its "not")."""
+        return i > 0 and (self.lowers[i - 1], self.lowers[i]) in _SPLIT_WORDS
 
     def _hedged(self) -> Set[int]:
         """Indices of tokens inside a hedge phrase (computed once per doc, when needed)."""

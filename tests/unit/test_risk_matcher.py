@@ -888,6 +888,30 @@ def test_hedges_are_not_negations(risk_matcher):
     assert "addiction" in categories(risk_matcher, "no joke im hooked on kratom")
 
 
+def test_a_plan_to_mix_is_mixing_but_a_what_if_is_not(risk_matcher):
+    for plan in ("gonna take kratom with my gabapentin tonight",
+                 "planning to do kratom and phenibut this weekend",
+                 "i'll take my kratom with a few beers at the party"):
+        assert "mixing" in categories(risk_matcher, plan), plan
+    for what_if in ("can i take kratom with xanax?", "should i drink beer on kratom"):
+        assert "mixing" not in categories(risk_matcher, what_if), what_if
+    # other categories still read "gonna" as hypothetical
+    assert "addiction" not in categories(risk_matcher, "am i gonna get hooked on kratom?")
+
+
+def test_a_split_gonna_does_not_push_its_negation_out_of_the_window(risk_matcher):
+    # spaCy splits "gonna" into "gon" "na"; the window counts it as one word
+    assert "mixing" not in categories(risk_matcher, "I'm not gonna mix kratom with alcohol")
+    assert "mixing" not in categories(risk_matcher, "im not gonna take kratom with xanax")
+
+
+def test_plan_cues_must_also_be_hypothetical_cues():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["guards"]["hypothetical"]["plans"] = ["gonna", "someday"]
+    with pytest.raises(LexiconError, match="plans"):
+        RiskMatcher(lexicon)
+
+
 def test_subjectless_statement_is_not_a_question(risk_matcher):
     assert "addiction" in categories(risk_matcher, "havent slept since i quit kratom")
     assert "addiction" in categories(risk_matcher, "have been hooked on kratom for years")
