@@ -570,6 +570,7 @@ class RiskMatcher:
                                if "plans" in hypothetical else frozenset())
             if not self._plan_cues <= self._hyp_cues:
                 raise LexiconError(f"{source}: guards.hypothetical.plans must also be cues")
+            self._hyp_cues_except_plans = self._hyp_cues - self._plan_cues
             self._hyp_ignore_prev = plain(
                 hypothetical.get("ignore_if_previous"), "hypothetical.ignore_if_previous"
             )
@@ -950,9 +951,8 @@ class RiskMatcher:
                 if self._negated(start, context):
                     return True
             elif guard in ("hypothetical", "hypothetical_except_plans"):
-                hyp_cues = self._hyp_cues
-                if guard == "hypothetical_except_plans":
-                    hyp_cues = hyp_cues - self._plan_cues
+                hyp_cues = (self._hyp_cues if guard == "hypothetical"
+                            else self._hyp_cues_except_plans)
                 for i in context.pre_window(start):
                     if (
                         lowers[i] in hyp_cues
