@@ -78,7 +78,7 @@ eval-nlu: $(MODEL)
 # v12 addiction 85/92 (83/92), concentrated_7oh 49/53, mixing 76/81, pregnancy 43/46,
 #     self_harm 75/79, false flags 14/214 (15/214; emergency 78/78, minor 46/46);
 # v13 addiction 71/80, emergency 74/75, self_harm 71/75 (70/75), false flags 12/215
-#     (concentrated_7oh 48/50, minor 44/45, mixing 67/70, pregnancy 43/45);
+#     (concentrated_7oh 48/50, minor 44/45, mixing 68/70, pregnancy 43/45);
 # v14 addiction 77/82 (76/82), concentrated_7oh 46/50, emergency 75/78 (74/78), mixing 67/72
 #     (65/72), self_harm 76/80, false flags 8/229 (minor 45/46, pregnancy 45/46);
 # v15 (written blind in session 14) addiction 84/100, concentrated_7oh 62/67 (60/67),
