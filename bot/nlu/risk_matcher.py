@@ -566,11 +566,11 @@ class RiskMatcher:
             self._neg_ignore_next = plain(negation.get("ignore_if_next"), "negation.ignore_if_next")
             self._hyp_cues = cues(hypothetical.get("cues"), "hypothetical.cues")
             # "gonna mix it with my gabapentin tonight" is a plan, not a what-if
-            self._plan_cues = (cues(hypothetical["plans"], "hypothetical.plans")
-                               if "plans" in hypothetical else frozenset())
-            if not self._plan_cues <= self._hyp_cues:
+            plan_cues = (cues(hypothetical["plans"], "hypothetical.plans")
+                         if "plans" in hypothetical else frozenset())
+            if not plan_cues <= self._hyp_cues:
                 raise LexiconError(f"{source}: guards.hypothetical.plans must also be cues")
-            self._hyp_cues_except_plans = self._hyp_cues - self._plan_cues
+            self._hyp_cues_except_plans = self._hyp_cues - plan_cues
             self._hyp_ignore_prev = plain(
                 hypothetical.get("ignore_if_previous"), "hypothetical.ignore_if_previous"
             )
