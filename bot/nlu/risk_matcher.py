@@ -108,6 +108,20 @@ TokenPattern = List[Dict[str, Any]]
 _Requirement = Tuple[FrozenSet[str], FrozenSet[str]]  # (LOWER forms, LEMMAs)
 _Reach = Tuple[int, int, int]  # most tokens (before, in, after) one element of a line
 _Phrase = List[Tuple[str, ...]]  # a multi-word entry: the spellings of each of its words
+# a merged phrase slot in one token pattern: (first pattern token, length, the word sequences
+# it may match)
+_PhraseCheck = Tuple[int, int, FrozenSet[Tuple[str, ...]]]
+
+
+class _MergedPhrases(list):  # type: ignore[type-arg]
+    """Token sequence for multi-word phrases of one length merged word by word (see
+    `_PatternCompiler._positional`). `phrases` holds the word sequences listed when the merge
+    accepts more than them ("sleeping pills" + "pain killers" also fits "pain pills"), so
+    that a match through it can be checked; None when the merge is exact."""
+
+    def __init__(self, tokens: TokenPattern, phrases: Optional[FrozenSet[Tuple[str, ...]]]):
+        super().__init__(tokens)
+        self.phrases = phrases
 
 
 class LexiconError(ValueError):
@@ -139,7 +153,7 @@ class _Rule:
     never_general: bool
     at_clause_start: bool
     at_sentence_end: bool
-    matcher: Matcher
+    matcher: Any  # a _CheckedMatcher, or a _LongGapMatcher for a line with `....`
     requirements: Tuple[_Requirement, ...]
     # the most selective mandatory word and how far a match can reach around it: a match
     # lies within `reach` tokens of one of its occurrences, so only that window is searched
@@ -374,15 +388,31 @@ class _PatternCompiler:
     def _positional(phrases: List[_Phrase]) -> List[TokenPattern]:
         """Multi-word phrases of equal length merged word by word into one token sequence.
 
-        Keeps the number of Matcher patterns (and so the matching time) small; the price is
-        that "sleeping pills" + "pain killers" also accept "pain pills" and "sleeping killers".
+        Keeps the number of Matcher patterns (and so the matching time) small. The merged
+        sequence accepts more than was listed ("sleeping pills" + "pain killers" also fits
+        "pain pills" and "sleeping killers"); it then carries the listed word sequences, and
+        `_CheckedMatcher` drops a match whose words there are not one of them.
         """
         by_length: Dict[int, List[Set[str]]] = {}
+        spellings: Dict[int, Set[Tuple[str, ...]]] = {}
         for phrase in phrases:
             slots = by_length.setdefault(len(phrase), [set() for _ in phrase])
             for slot, forms in zip(slots, phrase):
                 slot.update(forms)
-        return [[_lower(slot) for slot in by_length[length]] for length in sorted(by_length)]
+            spellings.setdefault(len(phrase), set()).update(itertools.product(*phrase))
+        merged: List[TokenPattern] = []
+        for length in sorted(by_length):
+            slots = by_length[length]
+            accepted = 1
+            for slot in slots:
+                accepted *= len(slot)
+            listed = frozenset(spellings[length])
+            merged.append(
+                _MergedPhrases(
+                    [_lower(slot) for slot in slots], listed if accepted > len(listed) else None
+                )
+            )
+        return merged
 
     def _gap(self) -> List[TokenPattern]:
         token = {"LOWER": {"NOT_IN": self._gap_blockers}, "IS_SPACE": False, "OP": "?"}
@@ -396,10 +426,14 @@ class _PatternCompiler:
 
     def compile(
         self, line: str
-    ) -> Tuple[List[TokenPattern], List[Tuple[_Requirement, _Reach]], bool, bool]:
-        """Token patterns for one lexicon line, what a doc must contain to match it, whether
-        the line starts with `^` (match only where a clause begins) and whether it ends with
-        `$` (match only where the sentence ends).
+    ) -> Tuple[
+        List[TokenPattern], List[List[_PhraseCheck]], List[Tuple[_Requirement, _Reach]], bool,
+        bool,
+    ]:
+        """Token patterns for one lexicon line, the merged phrase slots to check in each of
+        them (see `_positional`), what a doc must contain to match the line, whether it starts
+        with `^` (match only where a clause begins) and whether it ends with `$` (match only
+        where the sentence ends).
 
         Each requirement is a pair (LOWER forms, LEMMAs) from one mandatory word of the line:
         a doc without any of them cannot match, so the line's Matcher is not even run. It
@@ -434,11 +468,19 @@ class _PatternCompiler:
         if variants > MAX_VARIANTS_PER_LINE:
             raise LexiconError(f"expands to {variants} variants; split it into several lines")
         patterns: List[TokenPattern] = []
+        checks: List[List[_PhraseCheck]] = []
         for combo in itertools.product(*elements):
             pattern = [dict(token) for seq in combo for token in seq]
             if not any(token.get("OP") != "?" for token in pattern):
                 raise LexiconError("every word is optional, so it would match anything")
             patterns.append(pattern)
+            pattern_checks: List[_PhraseCheck] = []
+            offset = 0
+            for seq in combo:
+                if isinstance(seq, _MergedPhrases) and seq.phrases is not None:
+                    pattern_checks.append((offset, len(seq), seq.phrases))
+                offset += len(seq)
+            checks.append(pattern_checks)
         lengths = [max(len(seq) for seq in alternatives) for alternatives in elements]
         requirements = []
         for index, alternatives in enumerate(elements):
@@ -446,7 +488,7 @@ class _PatternCompiler:
             if requirement is not None:
                 reach = (sum(lengths[:index]), lengths[index], sum(lengths[index + 1 :]))
                 requirements.append((requirement, reach))
-        return patterns, requirements, at_clause_start, at_sentence_end
+        return patterns, checks, requirements, at_clause_start, at_sentence_end
 
     @staticmethod
     def _requirement(alternatives: List[TokenPattern]) -> Optional[_Requirement]:
@@ -467,6 +509,98 @@ class _PatternCompiler:
         return frozenset(lowers), frozenset(lemmas)
 
 
+class _CheckedMatcher:
+    """A spaCy `Matcher` whose patterns may hold merged phrase slots (`_MergedPhrases`): a
+    match through such a slot counts only if the words it took there are one of the phrases
+    listed. Patterns without such a slot are matched as usual; each one with a slot gets its
+    own match key, to know which pattern matched. Where a slot lies in the match is known
+    from the pattern when only fixed words precede it (or only fixed words follow it);
+    otherwise spaCy's token alignment tells, asked for only then, as it is costly. Called
+    like a `Matcher`: returns (match_id, start, end)."""
+
+    def __init__(self, vocab: Any, validate: bool) -> None:
+        self._matcher = Matcher(vocab, validate=validate)
+        self._strings = vocab.strings
+        # own key -> (the line's key, its slots: (first pattern token, length, phrases,
+        # tokens before the slot or None if that varies, tokens after it or None))
+        self._checks: Dict[
+            int,
+            Tuple[int, List[Tuple[int, int, FrozenSet[Tuple[str, ...]], Optional[int], Optional[int]]]],
+        ] = {}
+        self._needs_alignment: Set[int] = set()
+
+    def add(self, key: str, patterns: List[TokenPattern], checks: List[List[_PhraseCheck]]):
+        plain = [pattern for pattern, slots in zip(patterns, checks) if not slots]
+        if plain:
+            self._matcher.add(key, plain)
+        key_id = self._strings.add(key)
+        for number, (pattern, slots) in enumerate(zip(patterns, checks)):
+            if not slots:
+                continue
+            own_key = f"{key}~{number}"
+            self._matcher.add(own_key, [pattern])
+            own_id = self._strings.add(own_key)
+            placed = []
+            for first, length, phrases in slots:
+                fixed_before = all("OP" not in token for token in pattern[:first])
+                fixed_after = all("OP" not in token for token in pattern[first + length :])
+                placed.append(
+                    (
+                        first, length, phrases,
+                        first if fixed_before else None,
+                        len(pattern) - first - length if fixed_after else None,
+                    )
+                )
+                if not (fixed_before or fixed_after):
+                    self._needs_alignment.add(own_id)
+            self._checks[own_id] = (key_id, placed)
+
+    def __call__(self, span: Any) -> List[Tuple[int, int, int]]:
+        matches = self._matcher(span)
+        checked = [m for m in matches if m[0] in self._checks]
+        if not checked:
+            return matches
+        alignments: Dict[Tuple[int, int, int], List[int]] = {}
+        if any(m[0] in self._needs_alignment for m in checked):
+            alignments = {
+                (match_id, start, end): alignment
+                for match_id, start, end, alignment in self._matcher(span, with_alignments=True)
+            }
+        found: Dict[Tuple[int, int, int], None] = {}
+        for match in matches:
+            match_id, start, end = match
+            if match_id in self._checks:
+                key_id, slots = self._checks[match_id]
+                if not all(
+                    self._words(span, match, slot, alignments) in slot[2] for slot in slots
+                ):
+                    continue
+                match_id = key_id
+            found[(match_id, start, end)] = None
+        return list(found)
+
+    @staticmethod
+    def _words(
+        span: Any,
+        match: Tuple[int, int, int],
+        slot: Tuple[int, int, FrozenSet[Tuple[str, ...]], Optional[int], Optional[int]],
+        alignments: Dict[Tuple[int, int, int], List[int]],
+    ) -> Tuple[str, ...]:
+        """The words a match took in one slot."""
+        _, start, end = match
+        first, length, _, before, after = slot
+        if before is not None:
+            return tuple(t.lower_ for t in span[start + before : start + before + length])
+        if after is not None:
+            return tuple(t.lower_ for t in span[end - after - length : end - after])
+        alignment = alignments[match]
+        return tuple(
+            span[start + k].lower_
+            for k, token in enumerate(alignment)
+            if first <= token < first + length
+        )
+
+
 class _LongGapMatcher:
     """Matcher for a line with one `....`: its two sides are matched on their own and joined
     when the right side starts at most `max_gap` tokens after the left side ends, with no
@@ -474,7 +608,12 @@ class _LongGapMatcher:
     messages. Called like a spaCy `Matcher` on a span: returns (match_id, start, end)."""
 
     def __init__(
-        self, key: int, left: Matcher, right: Matcher, max_gap: int, blockers: FrozenSet[str]
+        self,
+        key: int,
+        left: _CheckedMatcher,
+        right: _CheckedMatcher,
+        max_gap: int,
+        blockers: FrozenSet[str],
     ) -> None:
         self.key = key
         self.left = left
@@ -611,7 +750,9 @@ class RiskMatcher:
         ) -> None:
             long_gap = False
             try:
-                patterns, required, at_clause_start, at_sentence_end = compiler.compile(line)
+                patterns, checks, required, at_clause_start, at_sentence_end = (
+                    compiler.compile(line)
+                )
                 if (at_clause_start or at_sentence_end) and kind in ("general", "context"):
                     raise LexiconError("'^' and '$' are only for category patterns and excludes")
                 chunks = line.split()
@@ -623,16 +764,16 @@ class RiskMatcher:
                     cut = chunks.index(LONG_GAP)
                     sides = []
                     for part in (" ".join(chunks[:cut]), " ".join(chunks[cut + 1 :])):
-                        side = Matcher(nlp.vocab, validate=validate)
-                        side.add(key, compiler.compile(part)[0])
+                        side = _CheckedMatcher(nlp.vocab, validate=validate)
+                        side.add(key, *compiler.compile(part)[:2])
                         sides.append(side)
                     matcher = _LongGapMatcher(
                         nlp.vocab.strings.add(key), sides[0], sides[1],
                         compiler.long_gap_words, compiler.long_gap_blockers,
                     )
                 else:
-                    matcher = Matcher(nlp.vocab, validate=validate)
-                    matcher.add(key, patterns)
+                    matcher = _CheckedMatcher(nlp.vocab, validate=validate)
+                    matcher.add(key, patterns, checks)
             except LexiconError as error:
                 raise LexiconError(f"{source}: {key.split('#')[0]}: {line!r}: {error}") from error
             except ValueError as error:  # spaCy rejected the compiled pattern
@@ -642,9 +783,9 @@ class RiskMatcher:
                 group = (category, kind)
                 self._group_rules.setdefault(group, []).append(rule_id)
                 if group not in self._group_matchers:
-                    self._group_matchers[group] = Matcher(nlp.vocab, validate=validate)
+                    self._group_matchers[group] = _CheckedMatcher(nlp.vocab, validate=validate)
                 rule_key = f"{key}@{rule_id}"
-                self._group_matchers[group].add(rule_key, patterns)
+                self._group_matchers[group].add(rule_key, patterns, checks)
                 self._match_rule[nlp.vocab.strings.add(rule_key)] = rule_id
             requirements = tuple(requirement for requirement, _ in required)
             index_word, reach = min(

@@ -1030,3 +1030,49 @@ def test_long_gap_reaches_over_blockers_but_not_sentences():
 def test_long_gap_may_not_open_or_close_a_pattern():
     with pytest.raises(LexiconError):
         RiskMatcher(_tiny_lexicon(addiction=([], [".... sweats"], [])))
+
+
+def _phrase_list_matcher(*patterns: str) -> RiskMatcher:
+    """A mixing category over a word list of two-word phrases that share no word."""
+    lexicon = _tiny_lexicon(mixing=([], list(patterns), []))
+    lexicon["words"]["test_meds"] = ["sleeping pills", "pain killers", "can't sleep pills"]
+    return RiskMatcher(lexicon)
+
+
+@pytest.mark.parametrize(
+    "pattern", ["took kratom and {test_meds}", "took kratom .... {test_meds}"]
+)
+def test_a_word_list_matches_only_the_phrases_it_lists(pattern):
+    # phrases of one length share one token sequence; words from two different phrases
+    # ("pain pills", "sleeping killers") must not match
+    matcher = _phrase_list_matcher(pattern)
+    assert categories(matcher, "took kratom and sleeping pills")
+    assert categories(matcher, "took kratom and pain killers")
+    assert not categories(matcher, "took kratom and pain pills")
+    assert not categories(matcher, "took kratom and sleeping killers")
+
+
+def test_listed_phrases_are_checked_in_every_spelling_of_their_words():
+    matcher = _phrase_list_matcher("took kratom and {test_meds}")
+    assert categories(matcher, "took kratom and cant sleep pills")
+    assert categories(matcher, "took kratom and can not sleep pills")
+    assert not categories(matcher, "took kratom and cant sleep killers")
+
+
+def test_phrase_check_holds_when_lines_run_in_their_category_matcher():
+    # several lines at once make `_run` use the category's shared Matcher
+    matcher = _phrase_list_matcher(
+        "took kratom and {test_meds}", "kratom then {test_meds}", "{test_meds} with kratom"
+    )
+    assert categories(matcher, "took kratom and pain killers, kratom then sleeping pills")
+    assert not categories(matcher, "took kratom and pain pills, kratom then sleeping killers")
+
+
+def test_phrase_check_between_optional_words_uses_the_alignment():
+    # gaps on both sides: where the phrase lies in the match is known only from spaCy's
+    # token alignment
+    matcher = _phrase_list_matcher("kratom ... {test_meds} ... tonight")
+    assert categories(matcher, "kratom and two sleeping pills again tonight")
+    assert categories(matcher, "kratom with pain killers tonight")
+    assert not categories(matcher, "kratom and two pain pills again tonight")
+    assert not categories(matcher, "kratom with sleeping killers tonight")
