@@ -31,6 +31,9 @@ a candidate is dropped by its category's guards:
 - ``resolved_past``: the match's sentence dates it to the past ("years ago", "back in 2016",
   "as a teen") with no "but", "now", "again"... between that and the match, and the message
   says it is over ("fully recovered", "haven't since", "been clean ever since");
+- ``non_use_stated`` (minors, pregnancy): the message says the person at risk does not use
+  kratom ("my son is 17 and asked what kratom is. He hasn't tried it."), with no word that
+  doubts it ("he says", "I found"), no contrast word after it and no other word of use;
 
 and a pattern marked ``needs_person`` only counts in a sentence that names a person; a
 pattern that begins with ``^`` only counts where a clause begins (the sentence start, or just
@@ -83,10 +86,10 @@ DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "risk_lexicon.yml"
 TOP_LEVEL_KEYS = {"version", "settings", "equivalents", "guards", "words", "categories"}
 GUARD_KEYS = {"clause_breaks", "clause_openers", "hedges", "negation", "hypothetical",
               "question_starts", "statement_if_next", "personal_anchors", "general_framing",
-              "detached_framing", "general_ask", "resolved_past"}
+              "detached_framing", "general_ask", "resolved_past", "non_use"}
 GUARDS = ("negated", "hypothetical", "hypothetical_except_plans", "impersonal_question",
           "general_framing", "detached_framing", "detached_question", "general_ask",
-          "resolved_past")
+          "resolved_past", "non_use_stated")
 RESOLVED_PAST_KEYS = {"past", "resolution", "contrast"}
 # words spaCy's English tokenizer splits in two ("gonna" -> "gon", "na")
 _SPLIT_WORDS = frozenset({("gon", "na"), ("wan", "na"), ("got", "ta")})
@@ -95,6 +98,8 @@ DETACHED = "__detached__"
 GENERAL_ASK = "__general_ask__"
 PAST = "__past__"
 RESOLUTION = "__resolution__"
+NON_USE = "__non_use__"  # + a category name: the lines of `guards.non_use.<category>`
+NON_USE_SETTINGS = ("doubt", "use_words")
 CATEGORY_KEYS = {"description", "guards", "patterns", "exclude", "examples"}
 EXAMPLE_KEYS = {"flag", "no_flag"}
 PATTERN_KEYS = {"pattern", "needs_person", "never_general"}
@@ -833,6 +838,20 @@ class RiskMatcher:
         self._contrast = (
             cues(resolved.get("contrast"), "resolved_past.contrast") if resolved else frozenset()
         )
+        non_use = guards.get("non_use") or {}
+        if not isinstance(non_use, dict):
+            raise LexiconError(f"{source}: guards.non_use is a mapping")
+        self._non_use_doubts = (
+            cues(non_use.get("doubt"), "non_use.doubt") if non_use else frozenset()
+        )
+        self._use_words = (
+            cues(non_use.get("use_words"), "non_use.use_words") if non_use else frozenset()
+        )
+        non_use_categories = set()
+        for key, lines in non_use.items():
+            if key not in NON_USE_SETTINGS:
+                non_use_categories.add(str(key))
+                add_context(NON_USE + str(key), _str_list(lines, f"guards.non_use.{key}"))
 
         categories = lexicon.get("categories")
         if not isinstance(categories, dict) or not categories:
@@ -849,6 +868,8 @@ class RiskMatcher:
             bad = [g for g in guard_names if g not in GUARDS]
             if bad:
                 raise LexiconError(f"{where}.guards: unknown {bad}; known: {list(GUARDS)}")
+            if "non_use_stated" in guard_names and name not in non_use_categories:
+                raise LexiconError(f"{where}.guards: non_use_stated needs guards.non_use.{name}")
             examples = spec.get("examples") or {}
             if set(examples) - EXAMPLE_KEYS:
                 raise LexiconError(f"{where}.examples: use only {sorted(EXAMPLE_KEYS)}")
@@ -1005,7 +1026,7 @@ class RiskMatcher:
                     nonlocal excluded
                     if rule.needs_person and not context.sentence_has_anchor(start):
                         return False
-                    if self._guarded(guards, start, end, context, general_framing):
+                    if self._guarded(category, guards, start, end, context, general_framing):
                         return False
                     if excluded is None:  # the category's exclude lines, run once if needed
                         rule_ids = groups.get((category, "exclude"), [])
@@ -1079,6 +1100,7 @@ class RiskMatcher:
 
     def _guarded(
         self,
+        category: str,
         guards: Sequence[str],
         start: int,
         end: int,
@@ -1124,7 +1146,26 @@ class RiskMatcher:
             elif guard == "resolved_past":
                 if self._resolved_past(start, end, context):
                     return True
+            elif guard == "non_use_stated":
+                if self._non_use_stated(category, context):
+                    return True
         return False
+
+    def _non_use_stated(self, category: str, context: "_DocContext") -> bool:
+        """The message says the person at risk does not use kratom ("my son is 17 and asked
+        what kratom is. He hasn't tried it."), with no word that doubts it ("says", "found"),
+        no contrast word from there on ("but", "now") and no other word of use ("takes")."""
+        spans = context.spans(NON_USE + category)
+        if not spans:
+            return False
+        lowers = context.lowers
+        if any(word in self._non_use_doubts for word in lowers):
+            return False
+        inside = {i for a, b in spans for i in range(a, b)}
+        if any(word in self._use_words for i, word in enumerate(lowers) if i not in inside):
+            return False
+        first = min(a for a, _ in spans)
+        return not any(word in self._contrast for word in lowers[first:])
 
     def _negated(self, start: int, context: "_DocContext") -> bool:
         """A negation cue in the few words before `start` (see `_DocContext.pre_window`)."""
@@ -1172,7 +1213,7 @@ class RiskMatcher:
 
     def _context_spans(self, pseudo: str, context: "_DocContext") -> List[Tuple[int, int]]:
         """Token spans of the doc matched by the context lines of `pseudo` (DETACHED,
-        GENERAL_ASK, PAST, RESOLUTION), sentence by sentence."""
+        GENERAL_ASK, PAST, RESOLUTION, NON_USE + a category), sentence by sentence."""
         doc = context.doc
         spans: List[Tuple[int, int]] = []
         for s_start, s_end in context.sentences:

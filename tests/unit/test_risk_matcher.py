@@ -1076,3 +1076,42 @@ def test_phrase_check_between_optional_words_uses_the_alignment():
     assert categories(matcher, "kratom with pain killers tonight")
     assert not categories(matcher, "kratom and two pain pills again tonight")
     assert not categories(matcher, "kratom with sleeping killers tonight")
+
+
+# --------------------------------------------------------------------------- non_use_stated
+
+
+@pytest.mark.parametrize(
+    "category,statement,rest",
+    [
+        ("minor", "He hasn't tried it.", "my son is 16 and asked what kratom is."),
+        ("minor", "She doesnt use it.", "My daughter is 15 and asked me about kratom."),
+        ("pregnancy", "I've never used kratom.", "I'm pregnant. Is kratom in any teas?"),
+    ],
+)
+def test_a_stated_non_use_drops_minor_and_pregnancy(risk_matcher, category, statement, rest):
+    assert category in categories(risk_matcher, rest)
+    assert category not in categories(risk_matcher, f"{rest} {statement}")
+
+
+@pytest.mark.parametrize(
+    "category,text",
+    [
+        # doubted, turned, told of someone else's use, or said by someone else than the minor
+        ("minor", "my son is 16 and asked what kratom is. He says he hasn't tried it."),
+        ("minor", "my son is 16 and asked what kratom is. He hasn't tried it, but I worry."),
+        ("minor", "my son is 16 and his friend vapes kratom. He hasn't tried it."),
+        ("minor", "my son is 16 and asked what kratom is. I have never tried it."),
+        ("minor", "my son is 16 and asked what kratom is. He hasn't tried it. I found a packet."),
+        ("pregnancy", "I'm pregnant and take kratom. My husband has never tried it."),
+    ],
+)
+def test_a_doubted_or_contradicted_non_use_keeps_the_flag(risk_matcher, category, text):
+    assert category in categories(risk_matcher, text)
+
+
+def test_non_use_guard_needs_lines_for_its_category():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["categories"]["addiction"]["guards"].append("non_use_stated")
+    with pytest.raises(LexiconError, match="non_use"):
+        RiskMatcher(lexicon)
