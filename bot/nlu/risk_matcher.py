@@ -116,6 +116,9 @@ _Phrase = List[Tuple[str, ...]]  # a multi-word entry: the spellings of each of 
 # a merged phrase slot in one token pattern: (first pattern token, length, the word sequences
 # it may match)
 _PhraseCheck = Tuple[int, int, FrozenSet[Tuple[str, ...]]]
+# the same, with where the slot lies in a match: how many tokens precede it, how many follow
+# it (None where optional tokens make that vary)
+_PlacedCheck = Tuple[int, int, FrozenSet[Tuple[str, ...]], Optional[int], Optional[int]]
 
 
 class _MergedPhrases(list):  # type: ignore[type-arg]
@@ -526,12 +529,7 @@ class _CheckedMatcher:
     def __init__(self, vocab: Any, validate: bool) -> None:
         self._matcher = Matcher(vocab, validate=validate)
         self._strings = vocab.strings
-        # own key -> (the line's key, its slots: (first pattern token, length, phrases,
-        # tokens before the slot or None if that varies, tokens after it or None))
-        self._checks: Dict[
-            int,
-            Tuple[int, List[Tuple[int, int, FrozenSet[Tuple[str, ...]], Optional[int], Optional[int]]]],
-        ] = {}
+        self._checks: Dict[int, Tuple[int, List[_PlacedCheck]]] = {}  # own key -> (key, slots)
         self._needs_alignment: Set[int] = set()
 
     def add(self, key: str, patterns: List[TokenPattern], checks: List[List[_PhraseCheck]]):
@@ -545,7 +543,7 @@ class _CheckedMatcher:
             own_key = f"{key}~{number}"
             self._matcher.add(own_key, [pattern])
             own_id = self._strings.add(own_key)
-            placed = []
+            placed: List[_PlacedCheck] = []
             for first, length, phrases in slots:
                 fixed_before = all("OP" not in token for token in pattern[:first])
                 fixed_after = all("OP" not in token for token in pattern[first + length :])
@@ -588,7 +586,7 @@ class _CheckedMatcher:
     def _words(
         span: Any,
         match: Tuple[int, int, int],
-        slot: Tuple[int, int, FrozenSet[Tuple[str, ...]], Optional[int], Optional[int]],
+        slot: _PlacedCheck,
         alignments: Dict[Tuple[int, int, int], List[int]],
     ) -> Tuple[str, ...]:
         """The words a match took in one slot."""
