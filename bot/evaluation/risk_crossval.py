@@ -65,8 +65,8 @@ class HeldOutWriter:
     timing: str
 
 
-def _not_present(matcher: RiskMatcher, text: str) -> Callable[[], bool]:
-    return lambda: matcher.frames_as_not_present(matcher.make_doc(text))
+def _not_present(matcher: RiskMatcher, text: str) -> Callable[[str], bool]:
+    return lambda category: matcher.frames_as_not_present(matcher.make_doc(text), category)
 
 
 def _nested(files: List[Path], topic_questions: List[str],
@@ -121,7 +121,7 @@ def _single_level(files: List[Path], topic_questions: List[str],
             flagged |= {c for c, decision in decisions.items()
                         if decision.flags(held_out.scores[c][i], c in found,
                                           personal[c][i], held_out.english[i])
-                        and (c in found or adds_alone(not_present))}
+                        and (c in found or adds_alone(not_present, c))}
             flagged = set(with_matches_beside_a_crisis(dict.fromkeys(flagged, 1.0), found, {}))
             lexicon[text], combined[text] = found, flagged
         yield HeldOutWriter(name, statements, ordinary, lexicon, combined, timing)

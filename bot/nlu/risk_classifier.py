@@ -271,15 +271,17 @@ def _model(seed: int) -> LogisticRegression:
                               max_iter=1000, random_state=seed)
 
 
-def adds_alone(not_present: Callable[[], bool]) -> bool:
+def adds_alone(not_present: Callable[[str], bool], category: str) -> bool:
     """Whether the classifier may flag a category the lexicon did not find: unless the
     message frames itself as not a present risk ("I'm 16 and doing a school report on it",
     "went through withdrawal back in 2016, off it ever since"), which the lexicon's guards
     already skip. Emergency and self-harm too since session 13: on the development writers
     this dropped 10 crisis flags on ordinary messages ("writing a short story where the main
     character gives away her things", "he had a seizure years ago, he's fine now") and no
-    real crisis; a crisis the lexicon names in such a message still stands."""
-    return not not_present()
+    real crisis; a crisis the lexicon names in such a message still stands. Since session 15
+    also for a minor or a pregnancy when the message says that person does not use kratom
+    (`not_present(category)`, the lexicon's guard `non_use_stated`)."""
+    return not not_present(category)
 
 
 def with_matches_beside_a_crisis(
@@ -367,15 +369,16 @@ class RiskClassifier:
         self,
         text: str,
         lexicon_found: Iterable[str],
-        not_present: Callable[[], bool] = lambda: False,
+        not_present: Callable[[str], bool] = lambda category: False,
         never_general: Iterable[str] = (),
     ) -> Dict[str, float]:
         """The categories flagged for `text`, given what the lexicon found, with the scores.
 
         A lexicon category this classifier has no model for is kept as the lexicon found it.
-        `not_present` (asked only when needed) tells whether the message frames itself as
-        fiction, study, a general ask or a past event that is over (the lexicon's context
-        guards): then the classifier adds no category of its own (`adds_alone`).
+        `not_present(category)` (asked only when needed) tells whether the message frames
+        itself as fiction, study, a general ask or a past event that is over, or says the
+        person at risk in `category` does not use kratom (the lexicon's context guards): then
+        the classifier does not add that category on its own (`adds_alone`).
         `never_general`: the lexicon categories matched by a wording that is never a general
         question ("the most peaceful way to go"), which the impersonal veto leaves alone.
         """
@@ -388,7 +391,7 @@ class RiskClassifier:
             if decision.flags(
                 scored[category], matched, personal or category in never_general, english
             ) and (
-                matched or adds_alone(not_present)
+                matched or adds_alone(not_present, category)
             ):
                 flagged[category] = scored[category]
         return with_matches_beside_a_crisis(flagged, lexicon_found, scored)

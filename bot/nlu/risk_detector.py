@@ -25,7 +25,8 @@ A lexicon match for emergency or self-harm stands in any message that speaks per
 overrule it only when it scores the message below every real crisis of that kind it saw. For
 the other categories the classifier may overrule a match it is nearly sure is harmless, and
 adds none of its own where the message frames itself as fiction, study, a general ask or a
-past event that is over (`RiskMatcher.frames_as_not_present`). Beside a flagged emergency or
+past event that is over, nor a minor or a pregnancy where it says that person does not use
+kratom (`RiskMatcher.frames_as_not_present`). Beside a flagged emergency or
 self-harm, every lexicon match stands.
 
 For every category found in a message it appends one entity
@@ -265,7 +266,9 @@ class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
         by_category = {f.category: f for f in findings}
         matcher = self._matcher
         decided = self._classifier.decide(
-            text, by_category, lambda: matcher.frames_as_not_present(matcher.make_doc(text)),
+            text,
+            by_category,
+            lambda category: matcher.frames_as_not_present(matcher.make_doc(text), category),
             never_general={f.category for f in findings if f.never_general},
         )
         return [

@@ -944,13 +944,20 @@ class RiskMatcher:
         """Risk findings in `doc`, at most one per category (its first occurrence), by offset."""
         return self._find(doc, original=None)
 
-    def frames_as_not_present(self, doc: Doc) -> bool:
+    def frames_as_not_present(self, doc: Doc, category: Optional[str] = None) -> bool:
         """True if the message says it is fiction, study or a general ask, or tells of a past
         event it says is over (the context lines of `guards`, message-wide, not negated), and
         nothing after that phrase turns to the present ("for a school report, but honestly I
-        use it", "clean for years. relapsed last month"). For detectors without a match span,
-        such as the classifier's own flags."""
+        use it", "clean for years. relapsed last month"); or, for a `category` guarded by
+        `non_use_stated`, says the person at risk does not use kratom. For detectors without a
+        match span, such as the classifier's own flags."""
         context = _DocContext(self._usable(doc), self)
+        if (
+            category in self._categories
+            and "non_use_stated" in self._categories[category].guards
+            and self._non_use_stated(category, context)
+        ):
+            return True
         lowers = context.lowers
 
         def holds(a: int, b: int) -> bool:

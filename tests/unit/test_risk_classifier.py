@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 import pytest
@@ -215,8 +215,8 @@ def test_no_category_of_its_own_in_a_message_framed_as_not_present(tmp_path):
     classifier = RiskClassifier.train(RiskExamples.from_files(invented_minor_writers(tmp_path)))
     asked = []
 
-    def framed() -> bool:
-        asked.append(True)
+    def framed(category: str) -> bool:
+        asked.append(category)
         return True
 
     assert "minor" in classifier.decide("me and my mates went blorptastic again", set())
@@ -229,6 +229,18 @@ def test_no_category_of_its_own_in_a_message_framed_as_not_present(tmp_path):
     asked.clear()
     classifier.decide("is kratom legal in my state", set(), framed)
     assert not asked  # only asked when the classifier alone would add a category
+
+
+def test_not_present_is_asked_per_category(tmp_path):
+    classifier = RiskClassifier.train(RiskExamples.from_files(invented_minor_writers(tmp_path)))
+
+    def minor_does_not_use(category: str) -> bool:  # "he hasn't tried it": minors only
+        return category == "minor"
+
+    minor_text, crisis_text = "me and my mates went blorptastic again", "the zorblax thing tonight"
+    assert "minor" in classifier.decide(minor_text, set())
+    assert "minor" not in classifier.decide(minor_text, set(), minor_does_not_use)
+    assert "self_harm" in classifier.decide(crisis_text, set(), minor_does_not_use)
 
 
 def test_lexicon_matches_stand_beside_a_crisis(tmp_path):
@@ -430,7 +442,7 @@ class _NoLexicon:
     def make_doc(self, text: str) -> str:
         return text
 
-    def frames_as_not_present(self, doc: str) -> bool:
+    def frames_as_not_present(self, doc: str, category: Optional[str] = None) -> bool:
         return False
 
 

@@ -1115,3 +1115,10 @@ def test_non_use_guard_needs_lines_for_its_category():
     lexicon["categories"]["addiction"]["guards"].append("non_use_stated")
     with pytest.raises(LexiconError, match="non_use"):
         RiskMatcher(lexicon)
+
+
+def test_a_stated_non_use_frames_only_its_categories_as_not_present(risk_matcher):
+    doc = risk_matcher.make_doc("my son is 16 and asked what kratom is. He hasn't tried it.")
+    assert risk_matcher.frames_as_not_present(doc, "minor")
+    assert not risk_matcher.frames_as_not_present(doc, "addiction")
+    assert not risk_matcher.frames_as_not_present(doc)
