@@ -41,9 +41,10 @@ import hashlib
 import logging
 import tarfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import joblib
+from spacy.tokens import Doc
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -244,9 +245,9 @@ class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT)
             if not text or not isinstance(text, str):
                 continue
-            findings = self._findings(message, text)
+            findings, doc = self._findings(message, text)
             if self._classifier is not None:
-                findings = self._second_opinion(text, findings)
+                findings = self._second_opinion(text, doc, findings)
             if not findings:
                 continue
             entities = list(message.get(ENTITIES) or [])
@@ -260,15 +261,17 @@ class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
             message.set(ENTITIES, entities + self.add_extractor_name(new), add_to_output=True)
         return messages
 
-    def _second_opinion(self, text: Text, findings: List[RiskFinding]) -> List[RiskFinding]:
+    def _second_opinion(
+        self, text: Text, doc: Doc, findings: List[RiskFinding]
+    ) -> List[RiskFinding]:
         """The classifier's decision per category: lexicon matches it keeps (with their
-        spans) and categories only it found (spanning the whole message)."""
+        spans) and categories only it found (spanning the whole message). `doc` is the one
+        the lexicon read."""
         by_category = {f.category: f for f in findings}
-        matcher = self._matcher
         decided = self._classifier.decide(
             text,
             by_category,
-            lambda category: matcher.frames_as_not_present(matcher.make_doc(text), category),
+            lambda category: self._matcher.frames_as_not_present(doc, category),
             never_general={f.category for f in findings if f.never_general},
         )
         return [
@@ -276,19 +279,21 @@ class RiskPhraseDetector(GraphComponent, EntityExtractorMixin):
             for category, score in decided.items()
         ]
 
-    def _findings(self, message: Message, text: Text) -> List[RiskFinding]:
+    def _findings(self, message: Message, text: Text) -> Tuple[List[RiskFinding], Doc]:
+        """The lexicon's findings, and the doc they were found in."""
         doc = message.get(SPACY_DOCS[TEXT])
         # SpacyNLP lower-cases the text by default (case_sensitive: False), so its doc is
         # usable only if its characters line up one-to-one with the original text.
         if doc is not None and len(doc.text) == len(text) and doc.text.lower() == text.lower():
-            return self._matcher.find(doc)
+            return self._matcher.find(doc), doc
         if doc is None and not self._warned_no_doc:
             self._warned_no_doc = True
             logger.warning(
                 "RiskPhraseDetector: no spaCy doc on the message (is SpacyNLP before it in "
                 "config.yml?); tokenizing with its own pipeline instead."
             )
-        return self._matcher.find_text(text)
+        own_doc = self._matcher.make_doc(text)
+        return self._matcher.find_text(text, own_doc), own_doc
 
     @staticmethod
     def _entity(finding: RiskFinding) -> Dict[Text, Any]:

@@ -928,9 +928,10 @@ class RiskMatcher:
         lowered = text.lower()
         return self._nlp(lowered if len(lowered) == len(text) else text)
 
-    def find_text(self, text: str) -> List[RiskFinding]:
-        """`find` on a raw string; `RiskFinding.text` is taken from the original `text`."""
-        return self._find(self.make_doc(text), original=text)
+    def find_text(self, text: str, doc: Optional[Doc] = None) -> List[RiskFinding]:
+        """`find` on a raw string; `RiskFinding.text` is taken from the original `text`.
+        `doc`: `make_doc(text)`, when the caller has already made it."""
+        return self._find(doc if doc is not None else self.make_doc(text), original=text)
 
     def categories_in(self, text: str) -> Set[str]:
         """The categories found in `text` (tokenized with this matcher's pipeline)."""
