@@ -1422,12 +1422,38 @@ def benchmark(
     }
 
 
+def spell_line(line: str, limit: int = 64) -> List[str]:
+    """The wordings a pattern line reads as, one per choice of alternatives in each slot
+    (optional words in brackets, word lists as {name}), at most `limit`. Spaces separate
+    slots and "|" separates alternatives inside one slot, so "that gets|keeping me" reads as
+    "that gets me" and "that keeping me", not "that gets me" and "keeping me": read a new line
+    back with `--spell` before adding it."""
+    slots: List[List[str]] = []
+    for chunk in line.split():
+        if chunk in (CLAUSE_START, SENTENCE_END, GAP, LONG_GAP):
+            slots.append([chunk])
+            continue
+        optional = len(chunk) > 1 and chunk.endswith("?")
+        body = chunk[:-1] if optional else chunk
+        alternatives = body.split("|")
+        slots.append([f"[{'|'.join(alternatives)}]"] if optional else alternatives)
+    return [" ".join(combo) for combo in itertools.islice(itertools.product(*slots), limit)]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Try the risk lexicon on messages.")
     parser.add_argument("messages", nargs="*", help="messages to check")
     parser.add_argument("--lexicon", type=Path, default=DEFAULT_LEXICON_PATH)
     parser.add_argument("--check", action="store_true", help="verify the lexicon's own examples")
+    parser.add_argument("--spell", metavar="LINE", action="append", default=[],
+                        help="print the wordings a pattern line reads as (no lexicon needed)")
     args = parser.parse_args(argv)
+    for line in args.spell:
+        print(f"{line!r} reads as:")
+        for wording in spell_line(line):
+            print(f"  {wording}")
+    if args.spell and not (args.messages or args.check):
+        return 0
     try:
         matcher = RiskMatcher.from_path(args.lexicon)
     except LexiconError as error:

@@ -17,6 +17,8 @@ from bot.nlu.risk_matcher import (
     RiskMatcher,
     check_examples,
     load_lexicon,
+    main,
+    spell_line,
 )
 
 CATEGORIES = {
@@ -1122,3 +1124,25 @@ def test_a_stated_non_use_frames_only_its_categories_as_not_present(risk_matcher
     assert risk_matcher.frames_as_not_present(doc, "minor")
     assert not risk_matcher.frames_as_not_present(doc, "addiction")
     assert not risk_matcher.frames_as_not_present(doc)
+
+
+def test_spell_line_shows_that_spaces_separate_slots():
+    # The trap it exists for: "|" binds inside one slot, so this line never reads
+    # "only thing keeping me".
+    assert spell_line("only thing that gets|keeping me") == [
+        "only thing that gets me",
+        "only thing that keeping me",
+    ]
+
+
+def test_spell_line_marks_optional_slots_and_keeps_gaps_and_anchors():
+    # "?" makes the whole slot optional, alternatives included.
+    assert spell_line("^ ran|run? out ... {wd_symptom} $") == ["^ [ran|run] out ... {wd_symptom} $"]
+    assert spell_line("took|had too much") == ["took too much", "had too much"]
+
+
+def test_spell_option_prints_each_wording(capsys):
+    assert main(["--spell", "gets|keeping me"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "'gets|keeping me' reads as:", "  gets me", "  keeping me"
+    ]
