@@ -918,6 +918,24 @@ class RiskMatcher:
         spec = self._categories[category]
         return spec.flag_examples, spec.no_flag_examples
 
+    def lines_never_matched(self, texts: Iterable[str]) -> List[Tuple[str, str, str]]:
+        """(category, kind, line) of every pattern and exclude line that matches none of
+        `texts`, before any guard. Such a line is either speculative or broken: a multi-word
+        alternative split across slots ("mensaje de despedida|carta de despedida" reads as
+        five slots) matches nothing it was written for. The unit tests ask a witness of every
+        line among the lexicon's examples and the labelled messages."""
+        docs = [self.make_doc(text) for text in texts]
+        words = [({t.lower_ for t in doc}, {t.lemma_ for t in doc}) for doc in docs]
+        return [
+            (rule.category, rule.kind, rule.line)
+            for rule in self._rules
+            if rule.kind in ("pattern", "exclude")
+            and not any(
+                rule.possible(lowers, lemmas) and rule.matcher(doc[:])
+                for doc, (lowers, lemmas) in zip(docs, words)
+            )
+        ]
+
     @property
     def nlp(self) -> Language:
         return self._nlp

@@ -10,6 +10,7 @@ import spacy
 import yaml
 
 from bot.nlu import bench_risk
+from bot.nlu.risk_classifier import RiskExamples, risk_example_files
 from bot.nlu.risk_matcher import (
     DEFAULT_LEXICON_PATH,
     LexiconError,
@@ -1146,3 +1147,19 @@ def test_spell_option_prints_each_wording(capsys):
     assert capsys.readouterr().out.splitlines() == [
         "'gets|keeping me' reads as:", "  gets me", "  keeping me"
     ]
+
+
+def test_every_lexicon_line_has_a_witness(risk_matcher):
+    # A line that matches no example and no labelled message is speculative or broken: spaces
+    # separate slots, so "mensaje de despedida|carta de despedida" never matched either
+    # phrase. Fix such a line, or give it a flag (or, for an exclude line, a no_flag) example.
+    root = Path(__file__).resolve().parents[2]
+    labelled = RiskExamples.from_files(
+        risk_example_files([root / "data" / "risk", root / "data" / "risk_candidates"])
+    )
+    texts = list(labelled.texts)
+    for category in risk_matcher.categories:
+        should, should_not = risk_matcher.examples(category)
+        texts += list(should) + list(should_not)
+    unmatched = risk_matcher.lines_never_matched(texts)
+    assert unmatched == [], "\n".join(f"{c} {kind}: {line!r}" for c, kind, line in unmatched)
