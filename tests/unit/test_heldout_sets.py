@@ -70,9 +70,10 @@ def test_no_held_out_message_is_trained_on(held_out, intent_training, risk_train
 @pytest.mark.parametrize("held_out", sorted(HELD_OUT.glob("risk*.yml")), ids=lambda p: p.name)
 def test_no_held_out_message_is_a_lexicon_example(held_out, lexicon_examples):
     assert len(lexicon_examples) > 500
-    copies = [text for text in risk_texts(held_out) if normalise(text) in lexicon_examples]
-    # Counted, not printed: the lexicon is developed without reading held-out messages.
-    assert not copies, f"{held_out.name}: {len(copies)} lexicon examples copy its messages"
+    # Counted, not printed (pytest would show a list): the lexicon is developed without
+    # reading held-out messages.
+    copies = sum(normalise(text) in lexicon_examples for text in risk_texts(held_out))
+    assert copies == 0, f"{held_out.name}: lexicon examples copy some of its messages"
 
 
 def test_the_check_sees_every_training_folder(intent_training, risk_training):
