@@ -86,7 +86,7 @@ DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "risk_lexicon.yml"
 TOP_LEVEL_KEYS = {"version", "settings", "equivalents", "guards", "words", "categories"}
 GUARD_KEYS = {"clause_breaks", "clause_openers", "hedges", "negation", "hypothetical",
               "question_starts", "statement_if_next", "personal_anchors", "general_framing",
-              "detached_framing", "general_ask", "resolved_past", "non_use"}
+              "detached_framing", "general_ask", "resolved_past", "non_use", "small_talk"}
 GUARDS = ("negated", "hypothetical", "hypothetical_except_plans", "impersonal_question",
           "general_framing", "detached_framing", "detached_question", "general_ask",
           "resolved_past", "non_use_stated")
@@ -836,6 +836,7 @@ class RiskMatcher:
         self._contrast = (
             cues(resolved.get("contrast"), "resolved_past.contrast") if resolved else frozenset()
         )
+        self._small_talk = cues(guards.get("small_talk"), "small_talk")
         non_use = guards.get("non_use") or {}
         if not isinstance(non_use, dict):
             raise LexiconError(f"{source}: guards.non_use is a mapping")
@@ -969,8 +970,15 @@ class RiskMatcher:
         nothing after that phrase turns to the present ("for a school report, but honestly I
         use it", "clean for years. relapsed last month"); or, for a `category` guarded by
         `non_use_stated`, says the person at risk does not use kratom. For detectors without a
-        match span, such as the classifier's own flags."""
-        context = _DocContext(self._usable(doc), self)
+        match span, such as the classifier's own flags. A message that is only a greeting,
+        thanks or farewell (`guards.small_talk`: "thank you, goodbye") is never a present risk
+        either: the classifier, trained on goodbye notes, otherwise read a bare "goodbye" as
+        self-harm."""
+        doc = self._usable(doc)
+        words = [token.lower_ for token in doc if not (token.is_punct or token.is_space)]
+        if words and all(word in self._small_talk for word in words):
+            return True
+        context = _DocContext(doc, self)
         if (
             category in self._categories
             and "non_use_stated" in self._categories[category].guards

@@ -1163,3 +1163,18 @@ def test_every_lexicon_line_has_a_witness(risk_matcher):
         texts += list(should) + list(should_not)
     unmatched = risk_matcher.lines_never_matched(texts)
     assert unmatched == [], "\n".join(f"{c} {kind}: {line!r}" for c, kind, line in unmatched)
+
+
+@pytest.mark.parametrize("text", ["goodbye", "thank you, goodbye", "ok bye!", "Thanks so much"])
+def test_small_talk_is_not_a_present_risk(risk_matcher, text):
+    # The classifier, trained on goodbye notes, read a bare "goodbye" as self-harm.
+    assert risk_matcher.frames_as_not_present(risk_matcher.make_doc(text), "self_harm")
+
+
+@pytest.mark.parametrize("text", ["this is my goodbye", "goodbye everyone", "bye forever"])
+def test_a_farewell_that_says_more_is_not_small_talk(risk_matcher, text):
+    assert not risk_matcher.frames_as_not_present(risk_matcher.make_doc(text), "self_harm")
+
+
+def test_lexicon_matches_stand_in_a_farewell(risk_matcher):
+    assert "self_harm" in risk_matcher.categories_in("goodbye forever")
