@@ -44,10 +44,12 @@ File format (one file per writer, see data/risk/README.md)::
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import (
+    Any,
     Callable,
     Dict,
     FrozenSet,
@@ -332,6 +334,17 @@ class RiskClassifier:
         self.decisions = dict(decisions)
         self._scorer = _LinearScorer(features, self._models)
 
+    def __getstate__(self) -> Dict[str, Any]:
+        # the scorer is derived from features and models (and holds a runtime cache):
+        # rebuilt on load rather than stored in the model
+        state = dict(self.__dict__)
+        del state["_scorer"]
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._scorer = _LinearScorer(self._features, self._models)
+
     @property
     def categories(self) -> Tuple[str, ...]:
         return tuple(self._models)
@@ -403,40 +416,60 @@ class _LinearScorer:
     scikit-learn spends about 0.8 ms per single message on input validation across two
     vectorizers and seven models; the arithmetic is a few hundred dictionary lookups and one
     small matrix product. Same tf-idf (sublinear tf, idf, l2 norm per vectorizer) and
-    logistic function, so the scores equal `sklearn_scores` (checked by a unit test)."""
+    logistic function, so the scores equal `sklearn_scores` (checked by a unit test).
+    A word's character n-grams depend on that word alone (char_wb pads each word on its
+    own), so their vocabulary indices are looked up once per distinct word and remembered:
+    most words of a message have been seen before."""
+
+    WORD_CACHE_SIZE = 50_000
 
     def __init__(self, features: _Features, models: Mapping[str, LogisticRegression]) -> None:
         self.categories = list(models)
-        self.parts = []
-        offset = 0
-        for vectorizer in (features.words, features.chars):
-            size = len(vectorizer.vocabulary_)
-            self.parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_,
-                               vectorizer.idf_.astype(np.float64), offset))
-            offset += size
+        self._word_grams = features.words.build_analyzer()
+        self._word_vocabulary = features.words.vocabulary_
+        self._char_grams = features.chars.build_analyzer()
+        self._char_vocabulary = features.chars.vocabulary_
+        self._char_offset = len(self._word_vocabulary)
+        self._idf = (features.words.idf_.astype(np.float64), features.chars.idf_.astype(np.float64))
+        self._char_ids_of_word: Dict[str, Tuple[int, ...]] = {}
         self.weights = np.column_stack([m.coef_.ravel() for m in models.values()])
         self.intercepts = np.array([m.intercept_[0] for m in models.values()])
 
+    def _char_ids(self, word: str) -> Tuple[int, ...]:
+        ids = self._char_ids_of_word.get(word)
+        if ids is None:
+            vocabulary = self._char_vocabulary
+            ids = tuple(vocabulary[g] for g in self._char_grams(word) if g in vocabulary)
+            if len(self._char_ids_of_word) >= self.WORD_CACHE_SIZE:
+                self._char_ids_of_word.clear()
+            self._char_ids_of_word[word] = ids
+        return ids
+
     def score(self, text: str) -> Dict[str, float]:
-        indices: List[int] = []
-        values: List[float] = []
-        for analyze, vocabulary, idf, offset in self.parts:
-            counts: Dict[int, int] = {}
-            for gram in analyze(text):
-                index = vocabulary.get(gram)
-                if index is not None:
-                    counts[index] = counts.get(index, 0) + 1
+        word_counts: Dict[int, int] = {}
+        vocabulary = self._word_vocabulary
+        for gram in self._word_grams(text):
+            index = vocabulary.get(gram)
+            if index is not None:
+                word_counts[index] = word_counts.get(index, 0) + 1
+        char_counts: Dict[int, int] = {}
+        for word in normalise(text).split():
+            for index in self._char_ids(word):
+                char_counts[index] = char_counts.get(index, 0) + 1
+        ids_parts, value_parts = [], []
+        for counts, idf, offset in ((word_counts, self._idf[0], 0),
+                                    (char_counts, self._idf[1], self._char_offset)):
             if not counts:
                 continue
-            ids = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64,
-                                                count=len(counts)))) * idf[ids]
-            weights /= np.sqrt(weights @ weights)
-            indices.extend(ids + offset)
-            values.extend(weights)
+            ids = np.fromiter(counts, dtype=np.intp, count=len(counts))
+            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64,
+                                               count=len(counts)))) * idf[ids]
+            values /= math.sqrt(values @ values)
+            ids_parts.append(ids + offset)
+            value_parts.append(values)
         logits = self.intercepts.copy()
-        if indices:
-            logits += np.asarray(values) @ self.weights[indices]
+        if ids_parts:
+            logits += np.concatenate(value_parts) @ self.weights[np.concatenate(ids_parts)]
         probabilities = 1.0 / (1.0 + np.exp(-logits))
         return dict(zip(self.categories, probabilities.tolist()))
 

@@ -121,6 +121,18 @@ _PhraseCheck = Tuple[int, int, FrozenSet[Tuple[str, ...]]]
 _PlacedCheck = Tuple[int, int, FrozenSet[Tuple[str, ...]], Optional[int], Optional[int]]
 
 
+def _all_examples(lexicon: Mapping[str, Any]) -> List[str]:
+    """Every flag and no_flag example of every category (unchecked: validated later)."""
+    examples: List[str] = []
+    categories = lexicon.get("categories")
+    for spec in categories.values() if isinstance(categories, dict) else ():
+        given = spec.get("examples") if isinstance(spec, dict) else None
+        for kind in EXAMPLE_KEYS:
+            listed = given.get(kind) if isinstance(given, dict) else None
+            examples.extend(e for e in listed or () if isinstance(e, str))
+    return examples
+
+
 class _MergedPhrases(list):  # type: ignore[type-arg]
     """Token sequence for multi-word phrases of one length merged word by word (see
     `_PatternCompiler._positional`). `phrases` holds the word sequences listed when the merge
@@ -736,6 +748,14 @@ class RiskMatcher:
         # One small Matcher per lexicon line, plus an index from words to lines: a message only
         # runs the lines whose mandatory words it contains (most messages run none).
         self._rules: List[_Rule] = []
+        # how many of the lexicon's examples each word occurs in: a sample of real messages,
+        # to index each line under its rarest mandatory word (`_index_cost`)
+        self._example_lowers: Counter[str] = Counter()
+        self._example_lemmas: Counter[str] = Counter()
+        for example in _all_examples(lexicon):
+            doc = self.make_doc(example)
+            self._example_lowers.update({token.lower_ for token in doc})
+            self._example_lemmas.update({token.lemma_ for token in doc})
         self._by_lower: Dict[str, List[int]] = {}
         self._by_lemma: Dict[str, List[int]] = {}
         self._unindexed: List[int] = []
@@ -792,7 +812,7 @@ class RiskMatcher:
                 self._match_rule[nlp.vocab.strings.add(rule_key)] = rule_id
             requirements = tuple(requirement for requirement, _ in required)
             index_word, reach = min(
-                required, key=lambda r: len(r[0][0]) + len(r[0][1]), default=(None, (0, 0, 0))
+                required, key=lambda r: self._index_cost(r[0]), default=(None, (0, 0, 0))
             )
             self._rules.append(
                 _Rule(
@@ -997,6 +1017,16 @@ class RiskMatcher:
                 return True
         return bool(context.spans(PAST)) and any(
             holds(a, b) for a, b in context.spans(RESOLUTION)
+        )
+
+    def _index_cost(self, requirement: _Requirement) -> int:
+        """How often a line indexed under this mandatory word would be tried: each spelling
+        counts once plus the number of the lexicon's own examples it occurs in, so a line
+        is indexed under "overdose" rather than "my" or "kratom", which are in most
+        messages and would make it a candidate nearly every time."""
+        lowers, lemmas = requirement
+        return sum(1 + self._example_lowers[w] for w in lowers) + sum(
+            1 + self._example_lemmas[w] for w in lemmas
         )
 
     def _usable(self, doc: Doc) -> Doc:

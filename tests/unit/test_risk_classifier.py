@@ -4,6 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional
 
+import joblib
 import numpy as np
 import pytest
 import yaml
@@ -289,6 +290,28 @@ def test_fast_scores_equal_scikit_learn_scores(tmp_path):
         assert fast.keys() == reference.keys()
         for category in fast:
             assert fast[category] == pytest.approx(reference[category], abs=1e-6)
+
+
+def test_fast_scores_stay_equal_when_words_repeat_and_spacing_varies(tmp_path):
+    # the fast scorer remembers each word's character n-grams: a second sighting, other
+    # whitespace, apostrophes and case must give the same scores as scikit-learn
+    classifier = RiskClassifier.train(RiskExamples.from_files(invented_word_writers(tmp_path)))
+    texts = ["Zorblax zorblax ZORBLAX", "zorblax\tsoon\n\nready  for\u00a0it",
+             "can't zorblax, cant zorblax", "ready for the zorblax thing",
+             "ready for the zorblax thing"]
+    for fast, reference in zip(classifier.scores(texts), classifier.sklearn_scores(texts)):
+        for category in fast:
+            assert fast[category] == pytest.approx(reference[category], abs=1e-6)
+
+
+def test_a_stored_classifier_scores_like_the_trained_one(tmp_path):
+    classifier = RiskClassifier.train(RiskExamples.from_files(invented_word_writers(tmp_path)))
+    texts = ["ready for the zorblax thing", "is kratom legal", "Zorblax!! soon"]
+    before = classifier.scores(texts)
+    joblib.dump(classifier, tmp_path / "classifier.joblib")
+    loaded = joblib.load(tmp_path / "classifier.joblib")
+    assert loaded.scores(texts) == before
+    assert loaded.decisions == classifier.decisions
 
 
 def test_recall_first_budget_comes_on_top_of_the_lexicons_own_false_flags():
