@@ -17,7 +17,8 @@ a candidate is dropped by its category's guards:
   empty when the match itself opens a clause: in "I haven't slept since quitting kratom" the
   "n't" belongs to "slept", not to "since quitting kratom");
 - ``impersonal_question``: its sentence is a question that names no person
-  ("is kratom addictive?"), whereas "am I addicted?" names one;
+  ("is kratom addictive?"), whereas "am I addicted?" names one; a "they" after "people"
+  names no one ("do people get cravings when they stop?", `guards.generic_referents`);
 - ``general_framing``: its sentence frames a general question ("can kratom cause...",
   "what happens if you...") and names no person (emergency only);
 - ``detached_framing``: its sentence says it is about fiction or study ("writing a novel
@@ -86,7 +87,9 @@ DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "risk_lexicon.yml"
 TOP_LEVEL_KEYS = {"version", "settings", "equivalents", "guards", "words", "categories"}
 GUARD_KEYS = {"clause_breaks", "clause_openers", "hedges", "negation", "hypothetical",
               "question_starts", "statement_if_next", "personal_anchors", "general_framing",
-              "detached_framing", "general_ask", "resolved_past", "non_use", "small_talk"}
+              "detached_framing", "general_ask", "resolved_past", "non_use", "small_talk",
+              "generic_referents"}
+GENERIC_REFERENT_KEYS = {"nouns", "pronouns"}
 GUARDS = ("negated", "hypothetical", "hypothetical_except_plans", "impersonal_question",
           "general_framing", "detached_framing", "detached_question", "general_ask",
           "resolved_past", "non_use_stated")
@@ -742,6 +745,12 @@ class RiskMatcher:
                 w.lower() for w in _str_list(guards.get("statement_if_next"), "guards")
             )
             self._anchors = cues(guards.get("personal_anchors"), "personal_anchors")
+            generic = guards.get("generic_referents") or {}
+            if not isinstance(generic, dict) or set(generic) - GENERIC_REFERENT_KEYS:
+                raise LexiconError(
+                    f"guards.generic_referents is a mapping of {sorted(GENERIC_REFERENT_KEYS)}")
+            self._generic_nouns = cues(generic.get("nouns"), "generic_referents.nouns")
+            self._generic_pronouns = cues(generic.get("pronouns"), "generic_referents.pronouns")
         except LexiconError as error:
             raise LexiconError(f"{source}: {error}") from error
 
@@ -1186,7 +1195,9 @@ class RiskMatcher:
                     ):
                         return True
             elif guard == "impersonal_question":
-                if context.sentence_is_question(start) and not context.sentence_has_anchor(start):
+                if context.sentence_is_question(start) and not context.question_names_person(
+                    start
+                ):
                     return True
             elif guard == "general_framing":
                 if not context.sentence_has_anchor(start) and general_framing():
@@ -1410,6 +1421,24 @@ class _DocContext:
             anchors = self._matcher._anchors
             self._anchor_cache[sid] = any(w in anchors for w in self.lowers[s_start:s_end])
         return self._anchor_cache[sid]
+
+    def question_names_person(self, token_index: int) -> bool:
+        """`sentence_has_anchor`, except that a pronoun pointing back to people in general
+        names no one ("do people get cravings when they stop?": `guards.generic_referents`,
+        a pronoun after one of its nouns in the sentence)."""
+        if not self.sentence_has_anchor(token_index):
+            return False
+        s_start, s_end = self.sentence(token_index)
+        matcher = self._matcher
+        generic_seen = False
+        for word in self.lowers[s_start:s_end]:
+            if word in matcher._generic_nouns:
+                generic_seen = True
+            elif word in matcher._anchors and not (
+                generic_seen and word in matcher._generic_pronouns
+            ):
+                return True
+        return False
 
     def sentence_is_question(self, token_index: int) -> bool:
         s_start, s_end = self.sentence(token_index)

@@ -921,6 +921,18 @@ def test_subjectless_statement_is_not_a_question(risk_matcher):
     assert "addiction" not in categories(risk_matcher, "have people been hooked on kratom?")
 
 
+def test_a_pronoun_pointing_back_to_people_in_general_names_no_one(risk_matcher):
+    for text in ("do people get cravings when they stop kratom?",
+                 "do people really get withdrawals from kratom or is it in their heads?",
+                 "how would someone know if they're getting hooked on kratom?"):
+        assert "addiction" not in categories(risk_matcher, text), text
+    # a real person in the question still counts, and so does "they" with no general noun
+    for text in ("my friends get cravings when they stop kratom, is that addiction?",
+                 "is it normal? my husband gets cravings every time he stops kratom",
+                 "they get cravings every time they stop kratom, what do I do?"):
+        assert "addiction" in categories(risk_matcher, text), text
+
+
 MIXED_MESSAGES = [
     "Hi, my brother has been drinking a lot lately and last night he took kratom with a few "
     "beers and now he seems really out of it; he is breathing but I can't wake him up.",
