@@ -1039,11 +1039,12 @@ class RiskMatcher:
         )
 
     def _usable(self, doc: Doc) -> Doc:
-        if doc.has_annotation("LEMMA") and doc.text == doc.text.lower():
+        text = doc.text  # joined from the tokens on every access: read once
+        if doc.has_annotation("LEMMA") and text == text.lower():
             return doc
         # Not lemmatized, or not lower-cased (lookup lemmas are keyed on lower-case words):
         # re-tokenize with our own pipeline. make_doc keeps character offsets.
-        return self.make_doc(doc.text)
+        return self.make_doc(text)
 
     def _find(self, doc: Doc, original: Optional[str]) -> List[RiskFinding]:
         if not len(doc):
