@@ -338,7 +338,7 @@ class RiskClassifier:
         # the scorer is derived from features and models (and holds a runtime cache):
         # rebuilt on load rather than stored in the model
         state = dict(self.__dict__)
-        del state["_scorer"]
+        state.pop("_scorer", None)
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -422,6 +422,7 @@ class _LinearScorer:
     most words of a message have been seen before."""
 
     WORD_CACHE_SIZE = 50_000
+    LONGEST_CACHED_WORD = 30
 
     def __init__(self, features: _Features, models: Mapping[str, LogisticRegression]) -> None:
         self.categories = list(models)
@@ -440,9 +441,10 @@ class _LinearScorer:
         if ids is None:
             vocabulary = self._char_vocabulary
             ids = tuple(vocabulary[g] for g in self._char_grams(word) if g in vocabulary)
-            if len(self._char_ids_of_word) >= self.WORD_CACHE_SIZE:
-                self._char_ids_of_word.clear()
-            self._char_ids_of_word[word] = ids
+            if len(word) <= self.LONGEST_CACHED_WORD:  # a pasted blob is not worth keeping
+                if len(self._char_ids_of_word) >= self.WORD_CACHE_SIZE:
+                    self._char_ids_of_word.clear()
+                self._char_ids_of_word[word] = ids
         return ids
 
     def score(self, text: str) -> Dict[str, float]:

@@ -89,7 +89,7 @@ GUARD_KEYS = {"clause_breaks", "clause_openers", "hedges", "negation", "hypothet
               "question_starts", "statement_if_next", "personal_anchors", "general_framing",
               "detached_framing", "general_ask", "resolved_past", "non_use", "small_talk",
               "generic_referents"}
-GENERIC_REFERENT_KEYS = {"nouns", "pronouns"}
+GENERIC_REFERENT_KEYS = {"nouns", "pronouns", "not_if_next"}
 GUARDS = ("negated", "hypothetical", "hypothetical_except_plans", "impersonal_question",
           "general_framing", "detached_framing", "detached_question", "general_ask",
           "resolved_past", "non_use_stated")
@@ -210,22 +210,6 @@ class _Rule:
                 else:
                     ranges.append((lo, hi))
         return ranges
-
-    def window(self, context: "_DocContext", s_start: int, s_end: int) -> Tuple[int, int]:
-        """Token range of the sentence [s_start, s_end) that holds every possible match."""
-        if self.key is None:
-            return s_start, s_end
-        key_lowers, key_lemmas = self.key
-        lowers, lemmas = context.lowers, context.lemmas
-        hits = [
-            i
-            for i in range(s_start, s_end)
-            if lowers[i] in key_lowers or lemmas[i] in key_lemmas
-        ]
-        if not hits:
-            return s_start, s_start
-        before, length, after = self.reach
-        return max(s_start, hits[0] - before), min(s_end, hits[-1] + length + after)
 
 
 @dataclass(frozen=True)
@@ -749,8 +733,17 @@ class RiskMatcher:
             if not isinstance(generic, dict) or set(generic) - GENERIC_REFERENT_KEYS:
                 raise LexiconError(
                     f"guards.generic_referents is a mapping of {sorted(GENERIC_REFERENT_KEYS)}")
-            self._generic_nouns = cues(generic.get("nouns"), "generic_referents.nouns")
-            self._generic_pronouns = cues(generic.get("pronouns"), "generic_referents.pronouns")
+            # optional: without it every pronoun names a person
+            self._generic_nouns, self._generic_pronouns, self._generic_not_if_next = (
+                cues(generic[key], f"generic_referents.{key}") if key in generic else frozenset()
+                for key in ("nouns", "pronouns", "not_if_next")
+            )
+            if self._generic_nouns & self._anchors:
+                raise LexiconError("guards.generic_referents.nouns may not be personal_anchors: "
+                                   f"{sorted(self._generic_nouns & self._anchors)}")
+            if not self._generic_pronouns <= self._anchors:
+                raise LexiconError("guards.generic_referents.pronouns must be personal_anchors: "
+                                   f"{sorted(self._generic_pronouns - self._anchors)}")
         except LexiconError as error:
             raise LexiconError(f"{source}: {error}") from error
 
@@ -758,13 +751,23 @@ class RiskMatcher:
         # runs the lines whose mandatory words it contains (most messages run none).
         self._rules: List[_Rule] = []
         # how many of the lexicon's examples each word occurs in: a sample of real messages,
-        # to index each line under its rarest mandatory word (`_index_cost`)
-        self._example_lowers: Counter[str] = Counter()
-        self._example_lemmas: Counter[str] = Counter()
+        # to index each line under its rarest mandatory word
+        example_lowers: Counter[str] = Counter()
+        example_lemmas: Counter[str] = Counter()
         for example in _all_examples(lexicon):
             doc = self.make_doc(example)
-            self._example_lowers.update({token.lower_ for token in doc})
-            self._example_lemmas.update({token.lemma_ for token in doc})
+            example_lowers.update({token.lower_ for token in doc})
+            example_lemmas.update({token.lemma_ for token in doc})
+
+        def index_cost(requirement: _Requirement) -> int:
+            """How often a line indexed under this mandatory word would be tried: each
+            spelling counts once plus the number of examples it occurs in, so a line is
+            indexed under "overdose" rather than "my" or "kratom", which are in most messages
+            and would make it a candidate nearly every time."""
+            lowers, lemmas = requirement
+            return sum(1 + example_lowers[w] for w in lowers) + sum(
+                1 + example_lemmas[w] for w in lemmas
+            )
         self._by_lower: Dict[str, List[int]] = {}
         self._by_lemma: Dict[str, List[int]] = {}
         self._unindexed: List[int] = []
@@ -821,7 +824,7 @@ class RiskMatcher:
                 self._match_rule[nlp.vocab.strings.add(rule_key)] = rule_id
             requirements = tuple(requirement for requirement, _ in required)
             index_word, reach = min(
-                required, key=lambda r: self._index_cost(r[0]), default=(None, (0, 0, 0))
+                required, key=lambda r: index_cost(r[0]), default=(None, (0, 0, 0))
             )
             self._rules.append(
                 _Rule(
@@ -1026,16 +1029,6 @@ class RiskMatcher:
                 return True
         return bool(context.spans(PAST)) and any(
             holds(a, b) for a, b in context.spans(RESOLUTION)
-        )
-
-    def _index_cost(self, requirement: _Requirement) -> int:
-        """How often a line indexed under this mandatory word would be tried: each spelling
-        counts once plus the number of the lexicon's own examples it occurs in, so a line
-        is indexed under "overdose" rather than "my" or "kratom", which are in most
-        messages and would make it a candidate nearly every time."""
-        lowers, lemmas = requirement
-        return sum(1 + self._example_lowers[w] for w in lowers) + sum(
-            1 + self._example_lemmas[w] for w in lemmas
         )
 
     def _usable(self, doc: Doc) -> Doc:
@@ -1432,9 +1425,13 @@ class _DocContext:
         s_start, s_end = self.sentence(token_index)
         matcher = self._matcher
         generic_seen = False
-        for word in self.lowers[s_start:s_end]:
+        lowers = self.lowers
+        for i in range(s_start, s_end):
+            word = lowers[i]
             if word in matcher._generic_nouns:
-                generic_seen = True
+                # "does anyone know...", "can someone help": the one asked, not a referent
+                if not (i + 1 < s_end and lowers[i + 1] in matcher._generic_not_if_next):
+                    generic_seen = True
             elif word in matcher._anchors and not (
                 generic_seen and word in matcher._generic_pronouns
             ):

@@ -298,7 +298,7 @@ def test_fast_scores_stay_equal_when_words_repeat_and_spacing_varies(tmp_path):
     classifier = RiskClassifier.train(RiskExamples.from_files(invented_word_writers(tmp_path)))
     texts = ["Zorblax zorblax ZORBLAX", "zorblax\tsoon\n\nready  for\u00a0it",
              "can't zorblax, cant zorblax", "ready for the zorblax thing",
-             "ready for the zorblax thing"]
+             "ready for the zorblax thing", "zorblax" * 20 + " soon", "zorblax" * 20 + " soon"]
     for fast, reference in zip(classifier.scores(texts), classifier.sklearn_scores(texts)):
         for category in fast:
             assert fast[category] == pytest.approx(reference[category], abs=1e-6)

@@ -924,13 +924,27 @@ def test_subjectless_statement_is_not_a_question(risk_matcher):
 def test_a_pronoun_pointing_back_to_people_in_general_names_no_one(risk_matcher):
     for text in ("do people get cravings when they stop kratom?",
                  "do people really get withdrawals from kratom or is it in their heads?",
-                 "how would someone know if they're getting hooked on kratom?"):
+                 "why do some long-term users say they need kratom just to feel normal?"):
         assert "addiction" not in categories(risk_matcher, text), text
-    # a real person in the question still counts, and so does "they" with no general noun
+    # a real person in the question still counts, and so does "they" with no general noun or
+    # after the one asked for help
     for text in ("my friends get cravings when they stop kratom, is that addiction?",
                  "is it normal? my husband gets cravings every time he stops kratom",
-                 "they get cravings every time they stop kratom, what do I do?"):
+                 "they get cravings every time they stop kratom, what do I do?",
+                 "does anyone know what to do, they are addicted to kratom?",
+                 "can someone help, they're addicted to kratom and can't stop?"):
         assert "addiction" in categories(risk_matcher, text), text
+
+
+def test_generic_referents_must_not_be_anchors_and_their_pronouns_must_be():
+    lexicon = _shipped_lexicon_copy()
+    lexicon["guards"]["generic_referents"]["nouns"].append("my")
+    with pytest.raises(LexiconError, match="generic_referents.nouns"):
+        RiskMatcher(lexicon)
+    lexicon = _shipped_lexicon_copy()
+    lexicon["guards"]["generic_referents"]["pronouns"].append("theirs")
+    with pytest.raises(LexiconError, match="generic_referents.pronouns"):
+        RiskMatcher(lexicon)
 
 
 MIXED_MESSAGES = [
@@ -955,7 +969,7 @@ def test_searching_windows_find_the_same_as_whole_sentences(risk_matcher, monkey
     from bot.nlu import risk_matcher as module
 
     windowed = [risk_matcher.find_text(t) for t in MIXED_MESSAGES]
-    monkeypatch.setattr(module._Rule, "window", lambda self, ctx, s, e: (s, e))
+    monkeypatch.setattr(module._Rule, "windows", lambda self, ctx, s, e: [(s, e)])
     assert [risk_matcher.find_text(t) for t in MIXED_MESSAGES] == windowed
 
 
