@@ -136,6 +136,18 @@ def _all_examples(lexicon: Mapping[str, Any]) -> List[str]:
     return examples
 
 
+def _index_cost(
+    requirement: _Requirement, example_lowers: Counter, example_lemmas: Counter
+) -> int:
+    """How often a line indexed under this mandatory word would be tried: each spelling
+    counts once plus the number of the lexicon's examples it occurs in, so a line is indexed
+    under "overdose" rather than "my" or "kratom", which are in most messages and would make
+    it a candidate nearly every time. Only speed depends on it: a line is run only where all
+    its mandatory words occur, whichever one indexes it."""
+    lowers, lemmas = requirement
+    return sum(1 + example_lowers[w] for w in lowers) + sum(1 + example_lemmas[w] for w in lemmas)
+
+
 class _MergedPhrases(list):  # type: ignore[type-arg]
     """Token sequence for multi-word phrases of one length merged word by word (see
     `_PatternCompiler._positional`). `phrases` holds the word sequences listed when the merge
@@ -759,15 +771,6 @@ class RiskMatcher:
             example_lowers.update({token.lower_ for token in doc})
             example_lemmas.update({token.lemma_ for token in doc})
 
-        def index_cost(requirement: _Requirement) -> int:
-            """How often a line indexed under this mandatory word would be tried: each
-            spelling counts once plus the number of examples it occurs in, so a line is
-            indexed under "overdose" rather than "my" or "kratom", which are in most messages
-            and would make it a candidate nearly every time."""
-            lowers, lemmas = requirement
-            return sum(1 + example_lowers[w] for w in lowers) + sum(
-                1 + example_lemmas[w] for w in lemmas
-            )
         self._by_lower: Dict[str, List[int]] = {}
         self._by_lemma: Dict[str, List[int]] = {}
         self._unindexed: List[int] = []
@@ -824,7 +827,8 @@ class RiskMatcher:
                 self._match_rule[nlp.vocab.strings.add(rule_key)] = rule_id
             requirements = tuple(requirement for requirement, _ in required)
             index_word, reach = min(
-                required, key=lambda r: index_cost(r[0]), default=(None, (0, 0, 0))
+                required, key=lambda r: _index_cost(r[0], example_lowers, example_lemmas),
+                default=(None, (0, 0, 0)),
             )
             self._rules.append(
                 _Rule(

@@ -973,6 +973,21 @@ def test_searching_windows_find_the_same_as_whole_sentences(risk_matcher, monkey
     assert [risk_matcher.find_text(t) for t in MIXED_MESSAGES] == windowed
 
 
+@pytest.mark.parametrize("prefer", ["fewest spellings", "most spellings"])
+def test_the_word_a_line_is_indexed_under_changes_no_finding(risk_matcher, monkeypatch, prefer):
+    # the index (and the search window around its word) only saves time: any mandatory word
+    # of a line gives the same findings as the rarest one
+    from bot.nlu import risk_matcher as module
+
+    sign = 1 if prefer == "fewest spellings" else -1
+    monkeypatch.setattr(module, "_index_cost",
+                        lambda requirement, *_: sign * sum(map(len, requirement)))
+    other = RiskMatcher.from_path(nlp=risk_matcher._nlp)
+    assert [other.find_text(t) for t in MIXED_MESSAGES] == [
+        risk_matcher.find_text(t) for t in MIXED_MESSAGES
+    ]
+
+
 # --------------------------------------------------------------------------- implicit statements
 # Families added in lexicon 2025.11.26.3: situations and behaviours described without the
 # usual keywords (own example sentences, not taken from any development or test set).
