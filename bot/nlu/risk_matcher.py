@@ -759,9 +759,6 @@ class RiskMatcher:
         except LexiconError as error:
             raise LexiconError(f"{source}: {error}") from error
 
-        # One small Matcher per lexicon line, plus an index from words to lines: a message only
-        # runs the lines whose mandatory words it contains (most messages run none).
-        self._rules: List[_Rule] = []
         # how many of the lexicon's examples each word occurs in: a sample of real messages,
         # to index each line under its rarest mandatory word
         example_lowers: Counter[str] = Counter()
@@ -771,6 +768,9 @@ class RiskMatcher:
             example_lowers.update({token.lower_ for token in doc})
             example_lemmas.update({token.lemma_ for token in doc})
 
+        # One small Matcher per lexicon line, plus an index from words to lines: a message only
+        # runs the lines whose mandatory words it contains (most messages run none).
+        self._rules: List[_Rule] = []
         self._by_lower: Dict[str, List[int]] = {}
         self._by_lemma: Dict[str, List[int]] = {}
         self._unindexed: List[int] = []
