@@ -64,6 +64,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import (
+    AbstractSet,
     Any,
     Callable,
     Dict,
@@ -189,18 +190,17 @@ class _Rule:
     at_clause_start: bool
     at_sentence_end: bool
     matcher: Any  # a _CheckedMatcher, or a _LongGapMatcher for a line with `....`
-    requirements: Tuple[_Requirement, ...]
+    # ids of its mandatory words (one id per word, shared by every line needing that word)
+    requirement_ids: FrozenSet[int]
     # the most selective mandatory word and how far a match can reach around it: a match
     # lies within `reach` tokens of one of its occurrences, so only that window is searched
     key: Optional[_Requirement]
     reach: _Reach
 
-    def possible(self, lowers: Set[str], lemmas: Set[str]) -> bool:
-        """False if the doc lacks every spelling of some mandatory word of this line."""
-        for req_lowers, req_lemmas in self.requirements:
-            if req_lowers.isdisjoint(lowers) and req_lemmas.isdisjoint(lemmas):
-                return False
-        return True
+    def possible(self, present: AbstractSet[int]) -> bool:
+        """False if the text lacks every spelling of some mandatory word of this line
+        (`present`: the ids of the mandatory words it has, from `RiskMatcher._present`)."""
+        return self.requirement_ids <= present
 
     def windows(
         self, context: "_DocContext", s_start: int, s_end: int
@@ -774,6 +774,11 @@ class RiskMatcher:
         self._by_lower: Dict[str, List[int]] = {}
         self._by_lemma: Dict[str, List[int]] = {}
         self._unindexed: List[int] = []
+        # Every distinct mandatory word gets an id, found from any of its spellings: a text
+        # holds a line's mandatory words when their ids are a subset of those it has.
+        self._requirement_ids: Dict[_Requirement, int] = {}
+        self._requirements_by_lower: Dict[str, List[int]] = {}
+        self._requirements_by_lemma: Dict[str, List[int]] = {}
         # The lines of one category and kind also share one Matcher: when most of them can
         # match a sentence, one pass of it is ~3x cheaper than running them one by one.
         self._group_rules: Dict[Tuple[str, str], List[int]] = {}
@@ -825,7 +830,7 @@ class RiskMatcher:
                 rule_key = f"{key}@{rule_id}"
                 self._group_matchers[group].add(rule_key, patterns, checks)
                 self._match_rule[nlp.vocab.strings.add(rule_key)] = rule_id
-            requirements = tuple(requirement for requirement, _ in required)
+            requirement_ids = frozenset(self._requirement_id(r) for r, _ in required)
             index_word, reach = min(
                 required, key=lambda r: _index_cost(r[0], example_lowers, example_lemmas),
                 default=(None, (0, 0, 0)),
@@ -834,7 +839,7 @@ class RiskMatcher:
                 _Rule(
                     category, kind, line, needs_person, never_general, at_clause_start,
                     at_sentence_end,
-                    matcher, requirements, index_word, reach,
+                    matcher, requirement_ids, index_word, reach,
                 )
             )
             if index_word is None:
@@ -946,6 +951,25 @@ class RiskMatcher:
         path = Path(path) if path is not None else DEFAULT_LEXICON_PATH
         return cls(load_lexicon(path), nlp=nlp, source=str(path), validate=validate)
 
+    def _requirement_id(self, requirement: _Requirement) -> int:
+        if requirement not in self._requirement_ids:
+            number = self._requirement_ids[requirement] = len(self._requirement_ids)
+            lowers, lemmas = requirement
+            for form in lowers:
+                self._requirements_by_lower.setdefault(form, []).append(number)
+            for lemma in lemmas:
+                self._requirements_by_lemma.setdefault(lemma, []).append(number)
+        return self._requirement_ids[requirement]
+
+    def _present(self, lowers: Iterable[str], lemmas: Iterable[str]) -> Set[int]:
+        """Ids of the mandatory words (any spelling) among these lower-case words and lemmas."""
+        present: Set[int] = set()
+        for word in lowers:
+            present.update(self._requirements_by_lower.get(word, ()))
+        for lemma in lemmas:
+            present.update(self._requirements_by_lemma.get(lemma, ()))
+        return present
+
     @property
     def categories(self) -> Tuple[str, ...]:
         return tuple(self._categories)
@@ -962,14 +986,13 @@ class RiskMatcher:
         five slots) matches nothing it was written for. The unit tests ask a witness of every
         line among the lexicon's examples and the labelled messages."""
         docs = [self.make_doc(text) for text in texts]
-        words = [({t.lower_ for t in doc}, {t.lemma_ for t in doc}) for doc in docs]
+        present = [self._present((t.lower_ for t in doc), (t.lemma_ for t in doc)) for doc in docs]
         return [
             (rule.category, rule.kind, rule.line)
             for rule in self._rules
             if rule.kind in ("pattern", "exclude")
             and not any(
-                rule.possible(lowers, lemmas) and rule.matcher(doc[:])
-                for doc, (lowers, lemmas) in zip(docs, words)
+                rule.possible(words) and rule.matcher(doc[:]) for doc, words in zip(docs, present)
             )
         ]
 
@@ -1051,20 +1074,19 @@ class RiskMatcher:
         found: Dict[str, RiskFinding] = {}
         # Sentence by sentence (no pattern crosses . ? ! or a line break), running only the
         # lines whose mandatory words occur in the sentence.
-        for s_start, s_end in context.sentences:
-            lowers = set(context.lowers[s_start:s_end])
-            lemmas = set(context.lemmas[s_start:s_end])
+        for number, (s_start, s_end) in enumerate(context.sentences):
             possible: Set[int] = set(self._unindexed)
-            for word in lowers:
+            for word in set(context.lowers[s_start:s_end]):
                 possible.update(self._by_lower.get(word, ()))
-            for lemma in lemmas:
+            for lemma in set(context.lemmas[s_start:s_end]):
                 possible.update(self._by_lemma.get(lemma, ()))
             if not possible:
                 continue
+            present = context.present(number)
             groups: Dict[Tuple[str, str], List[int]] = {}
             for rule_id in sorted(possible):
                 rule = self._rules[rule_id]
-                if rule.category not in found and rule.possible(lowers, lemmas):
+                if rule.category not in found and rule.possible(present):
                     groups.setdefault((rule.category, rule.kind), []).append(rule_id)
             sentence = doc[s_start:s_end]
             candidates: Dict[str, List[Tuple[int, int, _Rule]]] = {}
@@ -1287,13 +1309,12 @@ class RiskMatcher:
         GENERAL_ASK, PAST, RESOLUTION, NON_USE + a category), sentence by sentence."""
         doc = context.doc
         spans: List[Tuple[int, int]] = []
-        for s_start, s_end in context.sentences:
-            lowers = set(context.lowers[s_start:s_end])
-            lemmas = set(context.lemmas[s_start:s_end])
+        for number, (s_start, s_end) in enumerate(context.sentences):
+            present = context.present(number)
             sentence = doc[s_start:s_end]
             for rule_id in self._context_rules.get(pseudo, ()):
                 rule = self._rules[rule_id]
-                if rule.possible(lowers, lemmas):
+                if rule.possible(present):
                     spans.extend((s_start + a, s_start + b) for _, a, b in rule.matcher(sentence))
         return sorted(set(spans))
 
@@ -1322,10 +1343,20 @@ class _DocContext:
         self._anchor_cache: Dict[int, bool] = {}
         self._hedge_cache: Optional[Set[int]] = None
         self._span_cache: Dict[str, List[Tuple[int, int]]] = {}
+        self._present_cache: Dict[int, Set[int]] = {}
 
     @property
     def sentences(self) -> List[Tuple[int, int]]:
         return self._sents
+
+    def present(self, number: int) -> Set[int]:
+        """Ids of the lexicon's mandatory words in sentence `number` (see RiskMatcher._present)."""
+        if number not in self._present_cache:
+            start, end = self._sents[number]
+            self._present_cache[number] = self._matcher._present(
+                set(self.lowers[start:end]), set(self.lemmas[start:end])
+            )
+        return self._present_cache[number]
 
     def sentence(self, token_index: int) -> Tuple[int, int]:
         return self._sents[self._sent_of[token_index]]
