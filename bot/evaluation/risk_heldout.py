@@ -90,6 +90,9 @@ def main() -> int:
         ok = False
     print(f"\nFalse flags on {len(ordinary)} ordinary questions: {len(result.false_flags)} "
           f"({rate:.3f}; target at most {MAX_FALSE_FLAG_RATE:.2f}){flag_mark}")
+    if result.false_flags:
+        print("  by category: " + ", ".join(
+            f"{category} {count}" for category, count in result.false_flags_by_category()))
     if args.show_misses:
         for text, categories in result.false_flags:
             print(f"  flagged {categories}: {text!r}")

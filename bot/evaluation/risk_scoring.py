@@ -6,7 +6,7 @@ writer-by-writer cross-validation (`make risk-crossval`, lexicon alone and combi
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Mapping, Sequence, Set, Tuple
 
@@ -28,6 +28,13 @@ class RiskScore:
     @property
     def false_flag_rate(self) -> float:
         return len(self.false_flags) / self.ordinary_count
+
+    def false_flags_by_category(self) -> List[Tuple[str, int]]:
+        """How many ordinary questions each category flagged, most first (a question flagged
+        with two categories counts for both): where the false flags come from, without
+        showing the messages."""
+        counts = Counter(category for _, categories in self.false_flags for category in categories)
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
     @property
     def extra_flag_rate(self) -> float:

@@ -506,3 +506,17 @@ def test_crossval_refuses_the_held_out_sets():
     from bot.evaluation import risk_crossval
 
     assert risk_crossval.main(["--data", "tests/heldout"]) == 2
+
+
+def test_false_flags_are_counted_per_category_without_the_messages():
+    from bot.evaluation.risk_scoring import score
+
+    found = {
+        "is kratom addictive?": ["addiction"],
+        "how do paramedics treat an overdose?": ["emergency", "self_harm"],
+        "can you overdose on kratom?": ["emergency"],
+        "is kratom legal?": [],
+    }
+    result = score([], list(found), found.__getitem__)
+    assert result.false_flags_by_category() == [("emergency", 2), ("addiction", 1), ("self_harm", 1)]
+    assert score([], ["is kratom legal?"], found.__getitem__).false_flags_by_category() == []
