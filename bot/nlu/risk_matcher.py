@@ -1075,10 +1075,11 @@ class RiskMatcher:
         # Sentence by sentence (no pattern crosses . ? ! or a line break), running only the
         # lines whose mandatory words occur in the sentence.
         for number, (s_start, s_end) in enumerate(context.sentences):
+            lowers, lemmas = context.words(number)
             possible: Set[int] = set(self._unindexed)
-            for word in set(context.lowers[s_start:s_end]):
+            for word in lowers:
                 possible.update(self._by_lower.get(word, ()))
-            for lemma in set(context.lemmas[s_start:s_end]):
+            for lemma in lemmas:
                 possible.update(self._by_lemma.get(lemma, ()))
             if not possible:
                 continue
@@ -1343,19 +1344,26 @@ class _DocContext:
         self._anchor_cache: Dict[int, bool] = {}
         self._hedge_cache: Optional[Set[int]] = None
         self._span_cache: Dict[str, List[Tuple[int, int]]] = {}
-        self._present_cache: Dict[int, Set[int]] = {}
+        self._words_cache: Dict[int, Tuple[FrozenSet[str], FrozenSet[str]]] = {}
+        self._present_cache: Dict[int, FrozenSet[int]] = {}
 
     @property
     def sentences(self) -> List[Tuple[int, int]]:
         return self._sents
 
-    def present(self, number: int) -> Set[int]:
+    def words(self, number: int) -> Tuple[FrozenSet[str], FrozenSet[str]]:
+        """The distinct lower-case words and lemmas of sentence `number`."""
+        if number not in self._words_cache:
+            start, end = self._sents[number]
+            self._words_cache[number] = (
+                frozenset(self.lowers[start:end]), frozenset(self.lemmas[start:end])
+            )
+        return self._words_cache[number]
+
+    def present(self, number: int) -> FrozenSet[int]:
         """Ids of the lexicon's mandatory words in sentence `number` (see RiskMatcher._present)."""
         if number not in self._present_cache:
-            start, end = self._sents[number]
-            self._present_cache[number] = self._matcher._present(
-                set(self.lowers[start:end]), set(self.lemmas[start:end])
-            )
+            self._present_cache[number] = frozenset(self._matcher._present(*self.words(number)))
         return self._present_cache[number]
 
     def sentence(self, token_index: int) -> Tuple[int, int]:
